@@ -1,0 +1,103 @@
+"""Build skxent's Cython extension, with OpenMP when the compiler has it.
+
+Everything else about the package lives in ``pyproject.toml``.
+"""
+
+import os
+import sys
+import tempfile
+import textwrap
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+# Set once for the whole project (STYLE.md): the kernels index within bounds
+# that the Python wrappers guarantee, so Cython's own checks are switched off.
+COMPILER_DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": False,
+    "wraparound": False,
+    "initializedcheck": False,
+    "nonecheck": False,
+    "cdivision": True,
+    "cpow": True,
+    "embedsignature": True,
+}
+
+_OPENMP_PROBE = textwrap.dedent(
+    """
+    #include <omp.h>
+    int main(void) { return omp_get_max_threads() > 0 ? 0 : 1; }
+    """
+)
+
+
+def _compiles(compiler, source, flags):
+    """Whether ``compiler`` builds and links ``source`` with ``flags``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "probe.c")
+        with open(path, "w") as f:
+            f.write(source)
+        try:
+            objects = compiler.compile([path], output_dir=tmp, extra_postargs=flags)
+            compiler.link_executable(
+                objects, "probe", output_dir=tmp, extra_postargs=flags
+            )
+        except Exception:  # noqa: BLE001 - any failure means "not available"
+            return False
+    return True
+
+
+class BuildExt(build_ext):
+    """Add OpenMP flags when the compiler supports them, else build serially.
+
+    ``SKXENT_NO_OPENMP=1`` forces the serial build.  Note what is *not* here:
+    ``-ffast-math``.  Linked into a shared object it pulls in ``crtfastmath.o``,
+    which sets flush-to-zero for the whole Python process at import.  The
+    vectorised ``exp`` comes from glibc's libmvec through a ``simd`` declaration
+    in ``skxent/_simd.h`` instead, which needs only ``-fopenmp`` (or
+    ``-fopenmp-simd``).
+    """
+
+    def build_extensions(self):
+        ctype = self.compiler.compiler_type
+        if ctype == "msvc":
+            compile_flags, link_flags = ["/O2", "/openmp"], []
+            openmp = os.environ.get("SKXENT_NO_OPENMP") != "1"
+            if not openmp:
+                compile_flags = ["/O2"]
+        else:
+            compile_flags = ["-O3"]
+            link_flags = []
+            openmp = os.environ.get("SKXENT_NO_OPENMP") != "1" and _compiles(
+                self.compiler, _OPENMP_PROBE, ["-fopenmp"]
+            )
+            if openmp:
+                compile_flags.append("-fopenmp")
+                link_flags.append("-fopenmp")
+            elif _compiles(self.compiler, "int main(void){return 0;}", ["-fopenmp-simd"]):
+                compile_flags.append("-fopenmp-simd")
+        print(f"skxent: building with OpenMP: {openmp}", file=sys.stderr)
+        for ext in self.extensions:
+            ext.extra_compile_args = list(ext.extra_compile_args) + compile_flags
+            ext.extra_link_args = list(ext.extra_link_args) + link_flags
+        super().build_extensions()
+
+
+extensions = [
+    Extension(
+        "skxent._core",
+        ["skxent/_core.pyx"],
+        include_dirs=[np.get_include(), "skxent"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+        libraries=[] if sys.platform == "win32" else ["m"],
+        depends=["skxent/_simd.h"],
+    )
+]
+
+setup(
+    ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES),
+    cmdclass={"build_ext": BuildExt},
+)

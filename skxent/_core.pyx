@@ -1,0 +1,599 @@
+"""Cross-entropy kernels: per-sample loss, gradient and Hessian-vector products.
+
+Layer rules (DESIGN.md): the kernels validate nothing, allocate nothing but a
+per-thread scratch row, and raise nothing.  The Python callers
+(:mod:`skxent.loss`, :mod:`skxent.metrics`) guarantee C-contiguous arrays of the
+right shapes and dtypes.  Arguments are marked ``# IN`` or ``# OUT``; outputs are
+filled in place and the functions return nothing, except the reductions.
+
+Every loop over rows is an OpenMP ``prange`` with a static schedule.  Per-sample
+outputs do not depend on the thread count.  Sums over samples are taken over
+fixed blocks of ``BLOCK`` rows, and the block partials are then added in order,
+so that they are bitwise identical for any number of threads.
+
+Notation: ``z`` raw scores (logits) of one sample, ``k`` classes, ``t`` target
+distribution, ``p = softmax(z)``, ``w`` sample weight, ``cw`` class weights.
+"""
+
+from cython.parallel cimport parallel, prange
+from libc.math cimport fabs, isfinite, log, log1p, exp
+from libc.stdlib cimport free, malloc
+
+ctypedef fused floating:
+    float
+    double
+
+cdef extern from "_simd.h" nogil:
+    void skx_exp_shift_d(const double *z, double m, double *p, int k)
+    void skx_exp_shift_f(const float *z, float m, float *p, int k)
+    int SKX_VECTOR_EXP
+    int SKX_OPENMP
+    void skx_exp_inplace_d(double *x, int n)
+    void skx_exp_inplace_f(float *x, int n)
+    void skx_log_vec(const double *x, double *out, int n)
+
+cdef extern from *:
+    """
+    #ifdef _OPENMP
+    #include <omp.h>
+    static int skx_max_threads(void) { return omp_get_max_threads(); }
+    #else
+    static int skx_max_threads(void) { return 1; }
+    #endif
+    """
+    int skx_max_threads() nogil
+
+# Rows per block of a deterministic reduction.  A constant, never derived from
+# the thread count: that is what makes sums independent of it.
+cdef enum:
+    BLOCK = 1024
+    # Rows per chunk of the softmax kernel (vector exp and log calls).
+    CHUNK = 32
+
+# Row status codes of the probability kernels (0 = valid row).
+cdef enum:
+    ST_NONFINITE = 1
+    ST_NEGATIVE = 2
+    ST_ABOVE_ONE = 3
+    ST_SUM = 4
+
+
+def build_info():
+    """Compile-time facts: OpenMP, vectorised exp, and the current thread cap."""
+    return {
+        "openmp": bool(SKX_OPENMP),
+        "vector_exp": bool(SKX_VECTOR_EXP),
+        "max_threads": skx_max_threads(),
+    }
+
+
+def max_threads():
+    """``omp_get_max_threads()``: honours OMP_NUM_THREADS and threadpoolctl."""
+    return skx_max_threads()
+
+
+# ---------------------------------------------------------------------------
+# One sample
+# ---------------------------------------------------------------------------
+
+cdef inline double _exp_shift(
+    const floating *z,  # IN (k,)
+    floating *e,        # OUT (k,) exp(z - max(z))
+    Py_ssize_t k,
+    Py_ssize_t *argmax,  # OUT
+    double *rest,        # OUT sum of e over every class but the argmax
+) noexcept nogil:
+    """Shifted exponentials of one row; returns max(z).
+
+    Log-sum-exp with the maximum subtracted (no overflow), and the sum split as
+    ``1 + rest`` so that ``lse(z) = max(z) + log1p(rest)`` keeps full relative
+    precision when one class dominates (``log(1 + rest)`` would round ``rest``
+    away: for z = (10, -10) the loss is 2.06e-9 and ``log`` gets only 7 digits).
+    """
+    cdef Py_ssize_t c, am = 0
+    cdef floating m = z[0]
+    cdef double r = 0.0
+    for c in range(1, k):
+        if z[c] > m:
+            m = z[c]
+            am = c
+    if floating is double:
+        skx_exp_shift_d(z, m, e, <int> k)
+    else:
+        skx_exp_shift_f(z, m, e, <int> k)
+    for c in range(am):
+        r = r + e[c]
+    for c in range(am + 1, k):
+        r = r + e[c]
+    argmax[0] = am
+    rest[0] = r
+    return m
+
+
+cdef void _softmax_chunk(
+    const floating *z,      # IN (r, k) raw scores of r consecutive rows
+    const floating *y,      # IN (r,) class indices, or NULL when `t` is given
+    const floating *t,      # IN (r, k) target distributions, or NULL
+    Py_ssize_t r,
+    Py_ssize_t k,
+    const double *sw,       # IN (r,) sample weights, or NULL
+    const double *cw,       # IN (k,) class weights, or NULL
+    double smoothing,       # IN label smoothing epsilon
+    floating *g,            # OUT (r, k) gradient (also the exp scratch)
+    bint want_grad,
+    floating *loss_out,     # OUT (r,)
+) noexcept nogil:
+    """Softmax cross entropy and its gradient for a chunk of r <= CHUNK rows.
+
+    With t_c the (smoothed) target and cw_c the class weights,
+    loss = sum_c cw_c t_c (lse(z) - z_c) and, writing S = sum_c cw_c t_c,
+    d loss / d z_c = S p_c - cw_c t_c, both times the sample weight.
+
+    Log-sum-exp subtracts the row maximum (no overflow) and splits the sum of
+    exponentials as 1 + rest, rest summing every class but the argmax, so that
+    lse(z) = max(z) + log1p(rest) keeps full relative precision when one class
+    dominates (log(1 + rest) would round rest away: for z = (10, -10) the loss
+    is 2.06e-9 and log(1 + rest) gets 7 digits of it).  Each term
+    (max - z_c) + log1p(rest) is >= 0, so the loss has no cancellation.
+
+    The exponentials and logs of the whole chunk go through one vector call
+    each (skxent/_simd.h): that, not the arithmetic, is the cost of a row.
+    """
+    cdef double m[CHUNK]
+    cdef double rest[CHUNK]
+    cdef double u[CHUNK]
+    cdef double logu[CHUNK]
+    cdef Py_ssize_t am[CHUNK]
+    cdef Py_ssize_t i, c, yi, a_i
+    cdef const floating *zi
+    cdef floating *gi
+    cdef floating mi
+    cdef double ri, lse1, inv, tc, wc, wi, py, loss, S
+    cdef double a = 1.0 - smoothing, b = smoothing / k
+
+    for i in range(r):
+        zi = z + i * k
+        gi = g + i * k
+        a_i = 0
+        mi = zi[0]
+        for c in range(1, k):
+            if zi[c] > mi:
+                mi = zi[c]
+                a_i = c
+        m[i] = mi
+        am[i] = a_i
+        for c in range(k):
+            gi[c] = zi[c] - mi
+    if floating is double:
+        skx_exp_inplace_d(g, <int> (r * k))
+    else:
+        skx_exp_inplace_f(g, <int> (r * k))
+    for i in range(r):
+        gi = g + i * k
+        ri = 0.0
+        for c in range(am[i]):
+            ri = ri + gi[c]
+        for c in range(am[i] + 1, k):
+            ri = ri + gi[c]
+        rest[i] = ri
+        u[i] = 1.0 + ri
+    skx_log_vec(u, logu, <int> r)
+
+    for i in range(r):
+        zi = z + i * k
+        gi = g + i * k
+        ri = rest[i]
+        # log1p(rest) from log(u), u = 1 + rest rounded (Goldberg 1991, Thm 4).
+        lse1 = ri if u[i] == 1.0 else logu[i] * ri / (u[i] - 1.0)
+        inv = 1.0 / u[i]
+        wi = sw[i] if sw != NULL else 1.0
+
+        if t == NULL and smoothing == 0.0:
+            # Hard label: a single term.
+            yi = <Py_ssize_t> y[i]
+            wc = cw[yi] if cw != NULL else 1.0
+            loss_out[i] = <floating> (wi * wc * ((m[i] - zi[yi]) + lse1))
+            if want_grad:
+                py = gi[yi] * inv
+                for c in range(k):
+                    gi[c] = <floating> (wi * wc * (gi[c] * inv))
+                if yi == am[i]:
+                    # p_y - 1 = -rest / (1 + rest), without the cancellation.
+                    gi[yi] = <floating> (-wi * wc * ri * inv)
+                else:
+                    gi[yi] = <floating> (wi * wc * (py - 1.0))
+            continue
+
+        yi = -1 if t != NULL else <Py_ssize_t> y[i]
+        loss = 0.0
+        S = 0.0
+        for c in range(k):
+            tc = (a * t[i * k + c] + b) if t != NULL else (b + (a if c == yi else 0.0))
+            wc = cw[c] if cw != NULL else 1.0
+            if tc != 0.0:
+                loss = loss + wc * tc * ((m[i] - zi[c]) + lse1)
+            S = S + wc * tc
+        loss_out[i] = <floating> (wi * loss)
+        if want_grad:
+            for c in range(k):
+                tc = (a * t[i * k + c] + b) if t != NULL else (b + (a if c == yi else 0.0))
+                wc = cw[c] if cw != NULL else 1.0
+                gi[c] = <floating> (wi * (S * (gi[c] * inv) - wc * tc))
+
+
+cdef inline double _softmax_hessp_row(
+    const floating *z,      # IN (k,)
+    Py_ssize_t y,           # IN class index, or -1 when `t` is given
+    const floating *t,      # IN (k,) or NULL
+    Py_ssize_t k,
+    double w,
+    const double *cw,       # IN (k,) or NULL
+    double smoothing,
+    const floating *v,      # IN (k,) direction
+    floating *hv,           # OUT (k,) (also the exp scratch)
+) noexcept nogil:
+    """(H v)_c = w S (p_c v_c - p_c (p . v)), H = w S (diag(p) - p p^T).
+
+    S = sum_c cw_c t_c is the total target mass (1 without class weights);
+    returns nothing useful (0).
+    """
+    cdef Py_ssize_t c, am
+    cdef double rest, inv, tc, S = 0.0, pv = 0.0
+    cdef double a = 1.0 - smoothing, b = smoothing / k
+    _exp_shift(z, hv, k, &am, &rest)
+    inv = 1.0 / (1.0 + rest)
+    if cw == NULL and t == NULL:
+        S = 1.0
+    else:
+        for c in range(k):
+            if t == NULL:
+                tc = b + (a if c == y else 0.0)
+            else:
+                tc = a * t[c] + b
+            S = S + (cw[c] if cw != NULL else 1.0) * tc
+    for c in range(k):
+        pv = pv + (hv[c] * inv) * v[c]
+    for c in range(k):
+        hv[c] = <floating> (w * S * (hv[c] * inv) * (v[c] - pv))
+    return 0.0
+
+
+cdef inline double _sigmoid_elem(
+    double z,   # IN raw score
+    double t,   # IN target in [0, 1] (already smoothed)
+    double wp,  # IN weight of the positive term (sample weight x pos weight)
+    double wn,  # IN weight of the negative term
+    double *grad,  # OUT d loss / d z
+    double *hess,  # OUT d2 loss / d z2
+) noexcept nogil:
+    """Binary cross entropy of sigmoid(z) against t.
+
+    loss = a softplus(-z) + b softplus(z), with a = wp t and b = wn (1 - t):
+    both terms are >= 0, so there is no cancellation, and with
+    e = exp(-|z|) every quantity needs one exp and one log1p:
+    softplus(+-z) = max(+-z, 0) + log1p(e),
+    sigmoid(|z|) = 1 / (1 + e), sigmoid(-|z|) = e / (1 + e).
+    gradient = b sigmoid(z) - a sigmoid(-z); hessian = (a + b) sigmoid(z) sigmoid(-z).
+    """
+    cdef double e = exp(-fabs(z))
+    cdef double l1p = log1p(e)
+    cdef double inv = 1.0 / (1.0 + e)
+    cdef double a = wp * t, b = wn * (1.0 - t)
+    cdef double sp_pos, sp_neg, s_pos, s_neg
+    if z >= 0:
+        sp_pos = z + l1p      # softplus(z)
+        sp_neg = l1p          # softplus(-z)
+        s_pos = inv           # sigmoid(z)
+        s_neg = e * inv       # sigmoid(-z)
+    else:
+        sp_pos = l1p
+        sp_neg = -z + l1p
+        s_pos = e * inv
+        s_neg = inv
+    grad[0] = b * s_pos - a * s_neg
+    hess[0] = (a + b) * s_pos * s_neg
+    return (a * sp_neg if a != 0.0 else 0.0) + (b * sp_pos if b != 0.0 else 0.0)
+
+
+# ---------------------------------------------------------------------------
+# Arrays: loss, gradient, Hessian-vector products (skxent.loss)
+# ---------------------------------------------------------------------------
+
+def softmax_loss_gradient(
+    const floating[:, ::1] raw,          # IN (n, k)
+    const floating[::1] y,               # IN (n,) class indices, or empty
+    const floating[:, ::1] target,       # IN (n, k) targets, or (0, k)
+    const double[::1] sample_weight,     # IN (n,) or empty
+    const double[::1] class_weight,      # IN (k,) or empty
+    double label_smoothing,
+    floating[::1] loss_out,              # OUT (n,)
+    floating[:, ::1] gradient_out,       # OUT (n, k), or (0, k) for no gradient
+    int n_threads,
+):
+    """Per-sample softmax cross entropy and its gradient w.r.t. ``raw``."""
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i0, r
+    cdef Py_ssize_t n_chunks = (n + CHUNK - 1) // CHUNK, ch
+    cdef bint want_grad = gradient_out.shape[0] > 0
+    cdef bint has_t = target.shape[0] > 0
+    cdef bint has_sw = sample_weight.shape[0] > 0
+    cdef const double *cw = &class_weight[0] if class_weight.shape[0] > 0 else NULL
+    cdef floating *scratch
+    if n == 0:
+        return
+    with nogil, parallel(num_threads=n_threads):
+        scratch = NULL
+        if not want_grad:
+            scratch = <floating *> malloc(CHUNK * k * sizeof(floating))
+        for ch in prange(n_chunks, schedule="static"):
+            i0 = ch * CHUNK
+            r = min(CHUNK, n - i0)
+            _softmax_chunk(
+                &raw[i0, 0],
+                NULL if has_t else &y[i0],
+                &target[i0, 0] if has_t else NULL,
+                r,
+                k,
+                &sample_weight[i0] if has_sw else NULL,
+                cw,
+                label_smoothing,
+                &gradient_out[i0, 0] if want_grad else scratch,
+                want_grad,
+                &loss_out[i0],
+            )
+        free(scratch)
+
+
+def softmax_hessp(
+    const floating[:, ::1] raw,          # IN (n, k)
+    const floating[::1] y,               # IN (n,) or empty
+    const floating[:, ::1] target,       # IN (n, k) or (0, k)
+    const double[::1] sample_weight,     # IN (n,) or empty
+    const double[::1] class_weight,      # IN (k,) or empty
+    double label_smoothing,
+    const floating[:, ::1] vector,       # IN (n, k)
+    floating[:, ::1] hessp_out,          # OUT (n, k)
+    int n_threads,
+):
+    """Row-wise Hessian-vector products of the softmax cross entropy."""
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i
+    cdef bint has_t = target.shape[0] > 0
+    cdef bint has_sw = sample_weight.shape[0] > 0
+    cdef const double *cw = &class_weight[0] if class_weight.shape[0] > 0 else NULL
+    if n == 0:
+        return
+    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
+        _softmax_hessp_row(
+            &raw[i, 0],
+            -1 if has_t else <Py_ssize_t> y[i],
+            &target[i, 0] if has_t else NULL,
+            k,
+            sample_weight[i] if has_sw else 1.0,
+            cw,
+            label_smoothing,
+            &vector[i, 0],
+            &hessp_out[i, 0],
+        )
+
+
+def sigmoid_loss_gradient(
+    const floating[:, ::1] raw,          # IN (n, L)
+    const floating[:, ::1] target,       # IN (n, L) targets in [0, 1]
+    const double[::1] sample_weight,     # IN (n,) or empty
+    const double[::1] pos_weight,        # IN (L,) or empty
+    const double[::1] neg_weight,        # IN (L,) or empty
+    double label_smoothing,
+    floating[:, ::1] loss_out,           # OUT (n, L) element-wise losses
+    floating[:, ::1] gradient_out,       # OUT (n, L), or (0, L)
+    floating[:, ::1] hessian_out,        # OUT (n, L) diagonal Hessian, or (0, L)
+    int n_threads,
+):
+    """Element-wise binary cross entropy of sigmoid(raw), gradient and Hessian.
+
+    Smoothing moves each target to (1 - eps) t + eps / 2.
+    """
+    cdef Py_ssize_t n = raw.shape[0], L = raw.shape[1], i, j
+    cdef bint want_grad = gradient_out.shape[0] > 0
+    cdef bint want_hess = hessian_out.shape[0] > 0
+    cdef bint has_sw = sample_weight.shape[0] > 0
+    cdef bint has_pw = pos_weight.shape[0] > 0
+    cdef bint has_nw = neg_weight.shape[0] > 0
+    cdef double w, gr, he, t
+    cdef double a = 1.0 - label_smoothing, b = 0.5 * label_smoothing
+    if n == 0:
+        return
+    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
+        w = sample_weight[i] if has_sw else 1.0
+        for j in range(L):
+            t = a * target[i, j] + b
+            loss_out[i, j] = <floating> _sigmoid_elem(
+                raw[i, j],
+                t,
+                w * (pos_weight[j] if has_pw else 1.0),
+                w * (neg_weight[j] if has_nw else 1.0),
+                &gr,
+                &he,
+            )
+            if want_grad:
+                gradient_out[i, j] = <floating> gr
+            if want_hess:
+                hessian_out[i, j] = <floating> he
+
+
+# ---------------------------------------------------------------------------
+# Metrics on probabilities: validation fused with the computation
+# ---------------------------------------------------------------------------
+
+cdef inline signed char _check_row(
+    const floating *q, Py_ssize_t k, double tol
+) noexcept nogil:
+    """Status of one row of probabilities: finite, in [0, 1], sums to 1 +- tol."""
+    cdef Py_ssize_t c
+    cdef double s = 0.0, v
+    cdef signed char status = 0
+    for c in range(k):
+        v = q[c]
+        if not isfinite(v):
+            return ST_NONFINITE
+        if v < 0.0:
+            status = ST_NEGATIVE
+        elif v > 1.0 and status == 0:
+            status = ST_ABOVE_ONE
+        s = s + v
+    if status == 0 and tol >= 0.0 and fabs(s - 1.0) > tol:
+        status = ST_SUM
+    return status
+
+
+cdef inline floating _clip(floating v, floating lo, floating hi) noexcept nogil:
+    if v < lo:
+        return lo
+    if v > hi:
+        return hi
+    return v
+
+
+def gather_proba(
+    const floating[:, ::1] proba,        # IN (n, k)
+    const Py_ssize_t[::1] y,             # IN (n,) class indices
+    double clip,
+    double tol,
+    floating[::1] out,                   # OUT (n,) clip(proba[i, y[i]])
+    signed char[::1] status_out,         # OUT (n,) row status
+    int n_threads,
+):
+    """One pass for ``log_loss``: check every row and gather its clipped entry.
+
+    Clipping is done in the input's dtype, to [clip, 1 - clip], exactly as
+    scikit-learn does before taking the log.  ``tol < 0`` skips the row sums.
+    """
+    cdef Py_ssize_t n = proba.shape[0], k = proba.shape[1], i
+    cdef floating lo = <floating> clip
+    cdef floating hi = <floating> 1.0 - lo
+    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
+        status_out[i] = _check_row(&proba[i, 0], k, tol)
+        out[i] = _clip(proba[i, y[i]], lo, hi)
+
+
+def gather_binary(
+    const floating[::1] proba,           # IN (n,) positive-class probabilities
+    const Py_ssize_t[::1] y,             # IN (n,) 0 or 1
+    double clip,
+    floating[::1] out,                   # OUT (n,) clip(p) or clip(1 - p)
+    signed char[::1] status_out,         # OUT (n,)
+    int n_threads,
+):
+    """``gather_proba`` for 1-D positive-class probabilities (column [1 - p, p])."""
+    cdef Py_ssize_t n = proba.shape[0], i
+    cdef floating lo = <floating> clip
+    cdef floating hi = <floating> 1.0 - lo
+    cdef floating p
+    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
+        p = proba[i]
+        status_out[i] = _check_row(&proba[i], 1, -1.0)
+        if y[i] == 1:
+            out[i] = _clip(p, lo, hi)
+        else:
+            out[i] = _clip(<floating> (<floating> 1.0 - p), lo, hi)
+
+
+def xent_proba(
+    const floating[:, ::1] proba,        # IN (n, k)
+    const Py_ssize_t[::1] y,             # IN (n,) class indices, or empty
+    const floating[:, ::1] target,       # IN (n, k) targets, or (0, k)
+    const double[::1] class_weight,      # IN (k,) or empty
+    double label_smoothing,
+    double clip,
+    double tol,
+    double[::1] loss_out,                # OUT (n,) in nats
+    signed char[::1] status_out,         # OUT (n,)
+    int n_threads,
+):
+    """Per-sample -sum_c cw_c t_c log(clip(q_c)), with each row checked.
+
+    Terms with t_c = 0 are 0 (the convention 0 log 0 = 0), so that an
+    impossible class predicted impossible costs nothing even unclipped.
+    """
+    cdef Py_ssize_t n = proba.shape[0], k = proba.shape[1], i, c, yi
+    cdef bint has_t = target.shape[0] > 0
+    cdef const double *cw = &class_weight[0] if class_weight.shape[0] > 0 else NULL
+    cdef double a = 1.0 - label_smoothing, b = label_smoothing / k
+    cdef double loss, tc
+    cdef floating lo = <floating> clip
+    cdef floating hi = <floating> 1.0 - lo
+    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
+        status_out[i] = _check_row(&proba[i, 0], k, tol)
+        loss = 0.0
+        if not has_t and label_smoothing == 0.0:
+            yi = y[i]
+            loss = -log(<double> _clip(proba[i, yi], lo, hi))
+            if cw != NULL:
+                loss = loss * cw[yi]
+        else:
+            for c in range(k):
+                if has_t:
+                    tc = a * target[i, c] + b
+                else:
+                    tc = b + (a if c == y[i] else 0.0)
+                if tc != 0.0:
+                    loss = loss - (cw[c] if cw != NULL else 1.0) * tc * log(
+                        <double> _clip(proba[i, c], lo, hi)
+                    )
+        loss_out[i] = loss
+
+
+def check_rows(
+    const floating[:, ::1] proba,        # IN (n, k)
+    double tol,
+    signed char[::1] status_out,         # OUT (n,)
+    int n_threads,
+):
+    """Row status only (targets, distributions)."""
+    cdef Py_ssize_t n = proba.shape[0], k = proba.shape[1], i
+    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
+        status_out[i] = _check_row(&proba[i, 0], k, tol)
+
+
+# ---------------------------------------------------------------------------
+# Deterministic reductions
+# ---------------------------------------------------------------------------
+
+def block_sum(
+    const floating[::1] x,               # IN (n,)
+    const double[::1] weight,            # IN (n,) or empty
+    int n_threads,
+):
+    """Return (sum_i w_i x_i, sum_i w_i) in double, bitwise thread-independent.
+
+    Rows are summed in fixed blocks of BLOCK; the block partials are added in
+    block order afterwards.
+    """
+    cdef Py_ssize_t n = x.shape[0], nb = (n + BLOCK - 1) // BLOCK, bi, i, end
+    cdef bint has_w = weight.shape[0] > 0
+    cdef double *part
+    cdef double *wpart
+    cdef double s, sw, total = 0.0, wtotal = 0.0
+    if n == 0:
+        return 0.0, 0.0
+    part = <double *> malloc(2 * nb * sizeof(double))
+    if part == NULL:
+        raise MemoryError()
+    wpart = part + nb
+    for bi in prange(nb, nogil=True, schedule="static", num_threads=n_threads):
+        s = 0.0
+        sw = 0.0
+        end = min((bi + 1) * BLOCK, n)
+        if has_w:
+            for i in range(bi * BLOCK, end):
+                s = s + weight[i] * x[i]
+                sw = sw + weight[i]
+        else:
+            for i in range(bi * BLOCK, end):
+                s = s + x[i]
+            sw = <double> (end - bi * BLOCK)
+        part[bi] = s
+        wpart[bi] = sw
+    for bi in range(nb):
+        total += part[bi]
+        wtotal += wpart[bi]
+    free(part)
+    return total, wtotal
