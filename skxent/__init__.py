@@ -1,0 +1,14 @@
+"""skxent: cross entropy for scikit-learn.
+
+A fast, exact Cython core for the loss, its gradient and Hessian-vector
+products (:mod:`skxent.loss`), and the metrics built on it
+(:mod:`skxent.metrics`): a drop-in ``log_loss`` and ``cross_entropy`` with soft
+targets, logits, label smoothing, class and sample weights and bits.
+"""
+
+from . import loss, metrics
+from ._config import show_config
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["loss", "metrics", "show_config", "__version__"]

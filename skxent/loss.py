@@ -1,0 +1,237 @@
+"""Per-sample cross entropy, its gradient and Hessian-vector products.
+
+The public face of the Cython kernels, for solvers and for anyone building their
+own model.  This layer allocates missing outputs and makes the cheap checks that
+keep the kernels safe (shapes, dtypes, contiguity); it does not encode labels
+and does not check finiteness: that is the metrics' and estimators' job.
+
+Dtype policy: ``raw`` decides.  float32 in gives float32 out, with sums
+accumulated in float64 inside the kernel; any other dtype is computed in
+float64.  ``y``, ``vector`` and given outputs must match ``raw``'s shape.
+"""
+
+import numpy as np
+
+from . import _core
+from ._validation import n_threads_for
+
+__all__ = ["loss_gradient", "hessp"]
+
+_EMPTY = np.empty(0, dtype=np.float64)
+
+
+def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
+    if link not in ("softmax", "sigmoid"):
+        raise ValueError(f"link must be 'softmax' or 'sigmoid'; got {link!r}")
+    raw = np.asarray(raw)
+    dtype = np.float32 if raw.dtype == np.float32 else np.float64
+    raw = np.ascontiguousarray(raw, dtype=dtype)
+    y = np.asarray(y)
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1); got {label_smoothing!r}")
+
+    if link == "softmax":
+        if raw.ndim != 2:
+            raise ValueError(f"raw must be 2-D (n, k) for link='softmax'; got shape {raw.shape}")
+        n, k = raw.shape
+        if y.shape == (n,):
+            labels = np.ascontiguousarray(y, dtype=dtype)
+            target = np.empty((0, k), dtype=dtype)
+        elif y.shape == (n, k):
+            labels = np.empty(0, dtype=dtype)
+            target = np.ascontiguousarray(y, dtype=dtype)
+        else:
+            raise ValueError(
+                f"y must be class indices of shape ({n},) or targets of shape ({n}, {k}); "
+                f"got shape {y.shape}"
+            )
+        if class_weight is None:
+            cw = _EMPTY
+        else:
+            cw = np.ascontiguousarray(class_weight, dtype=np.float64)
+            if cw.shape != (k,):
+                raise ValueError(f"class_weight must have shape ({k},); got {cw.shape}")
+    else:
+        if raw.ndim not in (1, 2):
+            raise ValueError(f"raw must be 1-D or 2-D for link='sigmoid'; got shape {raw.shape}")
+        if y.shape != raw.shape:
+            raise ValueError(f"y must have the shape of raw {raw.shape}; got {y.shape}")
+        n = raw.shape[0]
+        labels = None
+        target = np.ascontiguousarray(y, dtype=dtype).reshape(n, -1)
+        if class_weight is None:
+            cw = None
+        else:
+            cw = np.ascontiguousarray(class_weight, dtype=np.float64)
+            if cw.shape != (2,):
+                raise ValueError(
+                    "class_weight for link='sigmoid' must have shape (2,): the weights "
+                    f"of the negative and the positive class; got {cw.shape}"
+                )
+
+    if sample_weight is None:
+        sw = _EMPTY
+    else:
+        sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
+        if sw.shape != (n,):
+            raise ValueError(f"sample_weight must have shape ({n},); got {sw.shape}")
+    return raw, labels, target, sw, cw, dtype
+
+
+def _out(buf, shape, dtype, name):
+    if buf is None:
+        return np.empty(shape, dtype=dtype)
+    if not isinstance(buf, np.ndarray) or buf.shape != shape or buf.dtype != dtype:
+        raise ValueError(f"{name} must be an array of shape {shape} and dtype {np.dtype(dtype)}")
+    if not (buf.flags.c_contiguous and buf.flags.writeable):
+        raise ValueError(f"{name} must be C-contiguous and writeable")
+    return buf
+
+
+def loss_gradient(
+    y,
+    raw,
+    *,
+    link="softmax",
+    sample_weight=None,
+    label_smoothing=0.0,
+    class_weight=None,
+    loss_out=None,
+    gradient_out=None,
+    n_threads=None,
+):
+    r"""Per-sample cross entropy and its gradient with respect to raw scores.
+
+    For ``link="softmax"``, with :math:`p = \mathrm{softmax}(z_i)` and target
+    distribution :math:`t_i` (one-hot for a class index, smoothed to
+    :math:`(1 - \varepsilon) t + \varepsilon / k`),
+
+    .. math::
+        \ell_i = s_i \sum_c w_c t_{ic} (\mathrm{lse}(z_i) - z_{ic}), \qquad
+        \frac{\partial \ell_i}{\partial z_{ic}} = s_i (S_i p_{ic} - w_c t_{ic}),
+
+    with sample weights :math:`s`, class weights :math:`w` and
+    :math:`S_i = \sum_c w_c t_{ic}`.  For ``link="sigmoid"`` each entry is an
+    independent Bernoulli term,
+    :math:`\ell = s (w_1 t \log(1 + e^{-z}) + w_0 (1 - t) \log(1 + e^{z}))`,
+    summed over the columns of a 2-D ``raw``.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n,) or (n, k)
+        Class indices 0..k-1 (int or float), or a target matrix.  For
+        ``link="sigmoid"``, targets in [0, 1] of the shape of ``raw``.
+    raw : ndarray of shape (n, k), or (n,) / (n, L) for ``link="sigmoid"``
+        Raw scores (logits).  float32 stays float32.
+    link : {"softmax", "sigmoid"}, default="softmax"
+    sample_weight : ndarray of shape (n,), default=None
+        Multiplies each sample's loss and gradient.
+    label_smoothing : float in [0, 1), default=0.0
+    class_weight : ndarray of shape (k,), or (2,) for ``link="sigmoid"``
+        Weight of each class's term (for sigmoid: negative, positive).
+    loss_out : ndarray of shape (n,), default=None
+        Filled in place when given.
+    gradient_out : ndarray of the shape of ``raw``, default=None
+        Filled in place when given.  Nothing else is allocated when both
+        outputs are given (except for a 2-D sigmoid, which needs the
+        element-wise losses before summing them).
+    n_threads : int, default=None
+        OpenMP threads; None follows ``OMP_NUM_THREADS`` and threadpoolctl.
+        Results do not depend on it.
+
+    Returns
+    -------
+    loss : ndarray of shape (n,)
+    gradient : ndarray of the shape of ``raw``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxent.loss import loss_gradient
+    >>> loss, grad = loss_gradient(np.array([0, 1]), np.array([[2.0, 0.0], [0.0, 0.0]]))
+    >>> loss.round(4)
+    array([0.1269, 0.6931])
+    >>> grad.round(4)
+    array([[-0.1192,  0.1192],
+           [ 0.5   , -0.5   ]])
+    """
+    raw, labels, target, sw, cw, dtype = _prepare(
+        y, raw, link, sample_weight, label_smoothing, class_weight
+    )
+    n = raw.shape[0]
+    nt = n_threads_for(raw.size) if n_threads is None else int(n_threads)
+    loss = _out(loss_out, (n,), dtype, "loss_out")
+    grad = _out(gradient_out, raw.shape, dtype, "gradient_out")
+    if link == "softmax":
+        _core.softmax_loss_gradient(raw, labels, target, sw, cw, label_smoothing, loss, grad, nt)
+        return loss, grad
+
+    raw2 = raw.reshape(n, -1)
+    n_cols = raw2.shape[1]
+    pos = _EMPTY if cw is None else np.full(n_cols, cw[1])
+    neg = _EMPTY if cw is None else np.full(n_cols, cw[0])
+    elem = loss.reshape(n, 1) if n_cols == 1 else np.empty_like(raw2)
+    _core.sigmoid_loss_gradient(
+        raw2, target, sw, pos, neg, label_smoothing, elem, grad.reshape(n, -1),
+        np.empty((0, n_cols), dtype=dtype), nt,
+    )
+    if n_cols > 1 or raw.ndim == 2:
+        np.sum(elem, axis=1, out=loss)
+    return loss, grad
+
+
+def hessp(
+    y,
+    raw,
+    vector,
+    *,
+    link="softmax",
+    sample_weight=None,
+    label_smoothing=0.0,
+    class_weight=None,
+    out=None,
+    n_threads=None,
+):
+    r"""Hessian-vector products of the per-sample loss with respect to raw scores.
+
+    The Hessian is block diagonal over samples; row ``i`` of the result is
+    :math:`H_i v_i` with :math:`H_i = s_i S_i (\mathrm{diag}(p_i) - p_i p_i^T)`
+    for softmax and the diagonal :math:`s_i (w_1 t + w_0 (1 - t)) \sigma(z)
+    \sigma(-z)` for sigmoid.  Parameters are those of :func:`loss_gradient`;
+    ``vector`` has the shape of ``raw``.
+
+    Returns
+    -------
+    hessp : ndarray of the shape of ``raw``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skxent.loss import hessp
+    >>> hessp(np.array([0]), np.zeros((1, 2)), np.array([[1.0, 0.0]]))
+    array([[ 0.25, -0.25]])
+    """
+    raw, labels, target, sw, cw, dtype = _prepare(
+        y, raw, link, sample_weight, label_smoothing, class_weight
+    )
+    v = np.asarray(vector)
+    if v.shape != raw.shape:
+        raise ValueError(f"vector must have the shape of raw {raw.shape}; got {v.shape}")
+    v = np.ascontiguousarray(v, dtype=dtype)
+    n = raw.shape[0]
+    nt = n_threads_for(raw.size) if n_threads is None else int(n_threads)
+    res = _out(out, raw.shape, dtype, "out")
+    if link == "softmax":
+        _core.softmax_hessp(raw, labels, target, sw, cw, label_smoothing, v, res, nt)
+        return res
+    raw2 = raw.reshape(n, -1)
+    n_cols = raw2.shape[1]
+    pos = _EMPTY if cw is None else np.full(n_cols, cw[1])
+    neg = _EMPTY if cw is None else np.full(n_cols, cw[0])
+    hess = res.reshape(n, -1)
+    _core.sigmoid_loss_gradient(
+        raw2, target, sw, pos, neg, label_smoothing, np.empty_like(raw2),
+        np.empty((0, n_cols), dtype=dtype), hess, nt,
+    )
+    hess *= v.reshape(n, -1)
+    return res
