@@ -110,6 +110,23 @@ cdef inline double _exp_shift(
     return m
 
 
+cdef inline double _sum4(const floating *x, Py_ssize_t k) noexcept nogil:
+    """Sum in double with four running sums: an add's latency, not its
+    throughput, bounds a single running sum over a short row."""
+    cdef Py_ssize_t c = 0
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+    while c + 4 <= k:
+        s0 = s0 + x[c]
+        s1 = s1 + x[c + 1]
+        s2 = s2 + x[c + 2]
+        s3 = s3 + x[c + 3]
+        c = c + 4
+    while c < k:
+        s0 = s0 + x[c]
+        c = c + 1
+    return (s0 + s1) + (s2 + s3)
+
+
 cdef void _softmax_chunk(
     const floating *z,      # IN (r, k) raw scores of r consecutive rows
     const floating *y,      # IN (r,) class indices, or NULL when `t` is given
@@ -154,12 +171,13 @@ cdef void _softmax_chunk(
     for i in range(r):
         zi = z + i * k
         gi = g + i * k
+        # Branch-free max and argmax (first maximum): the comparison's outcome
+        # is random on real data, so a branch would be mispredicted often.
         a_i = 0
         mi = zi[0]
         for c in range(1, k):
-            if zi[c] > mi:
-                mi = zi[c]
-                a_i = c
+            a_i = c if zi[c] > mi else a_i
+            mi = zi[c] if zi[c] > mi else mi
         m[i] = mi
         am[i] = a_i
         for c in range(k):
@@ -170,11 +188,10 @@ cdef void _softmax_chunk(
         skx_exp_inplace_f(g, <int> (r * k))
     for i in range(r):
         gi = g + i * k
-        ri = 0.0
-        for c in range(am[i]):
-            ri = ri + gi[c]
-        for c in range(am[i] + 1, k):
-            ri = ri + gi[c]
+        # exp(0) = 1 exactly at the argmax: leave it out of the sum.
+        gi[am[i]] = 0
+        ri = _sum4(gi, k)
+        gi[am[i]] = 1
         rest[i] = ri
         u[i] = 1.0 + ri
     skx_log_vec(u, logu, <int> r)
@@ -426,22 +443,41 @@ def sigmoid_loss_gradient(
 cdef inline signed char _check_row(
     const floating *q, Py_ssize_t k, double tol
 ) noexcept nogil:
-    """Status of one row of probabilities: finite, in [0, 1], sums to 1 +- tol."""
-    cdef Py_ssize_t c
-    cdef double s = 0.0, v
-    cdef signed char status = 0
+    """Status of one row of probabilities: finite, in [0, 1], sums to 1 +- tol.
+
+    The common case costs one pass without branches: four independent partial
+    sums (an add's latency, not its throughput, bounds a single running sum)
+    and a running min and max.  A NaN or an infinity anywhere makes the sum
+    non-finite; only then is the row examined entry by entry.
+    """
+    cdef Py_ssize_t c = 0
+    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, v, s
+    cdef double lo = q[0], hi = q[0]
+    while c + 4 <= k:
+        s0 = s0 + q[c]
+        s1 = s1 + q[c + 1]
+        s2 = s2 + q[c + 2]
+        s3 = s3 + q[c + 3]
+        c = c + 4
+    while c < k:
+        s0 = s0 + q[c]
+        c = c + 1
     for c in range(k):
         v = q[c]
-        if not isfinite(v):
-            return ST_NONFINITE
-        if v < 0.0:
-            status = ST_NEGATIVE
-        elif v > 1.0 and status == 0:
-            status = ST_ABOVE_ONE
-        s = s + v
-    if status == 0 and tol >= 0.0 and fabs(s - 1.0) > tol:
-        status = ST_SUM
-    return status
+        lo = v if v < lo else lo
+        hi = v if v > hi else hi
+    s = (s0 + s1) + (s2 + s3)
+    if not isfinite(s):
+        for c in range(k):
+            if not isfinite(q[c]):
+                return ST_NONFINITE
+    if lo < 0.0:
+        return ST_NEGATIVE
+    if hi > 1.0:
+        return ST_ABOVE_ONE
+    if tol >= 0.0 and fabs(s - 1.0) > tol:
+        return ST_SUM
+    return 0
 
 
 cdef inline floating _clip(floating v, floating lo, floating hi) noexcept nogil:

@@ -34,9 +34,18 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
         if raw.ndim != 2:
             raise ValueError(f"raw must be 2-D (n, k) for link='softmax'; got shape {raw.shape}")
         n, k = raw.shape
+        if k == 0:
+            raise ValueError(f"raw must have at least one column (class); got shape {raw.shape}")
         if y.shape == (n,):
             labels = np.ascontiguousarray(y, dtype=dtype)
             target = np.empty((0, k), dtype=dtype)
+            # The kernel indexes rows with these: out of range (or NaN) is memory
+            # corruption, not just a wrong answer.  (NaN fails both comparisons.)
+            if n and not (labels.min() >= 0 and labels.max() <= k - 1):
+                raise ValueError(
+                    f"y must hold class indices in 0..{k - 1}; got values in "
+                    f"[{labels.min()}, {labels.max()}]"
+                )
         elif y.shape == (n, k):
             labels = np.empty(0, dtype=dtype)
             target = np.ascontiguousarray(y, dtype=dtype)
