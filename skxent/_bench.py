@@ -11,6 +11,7 @@ for page faults.  Run after installing skxent::
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def bench_log_loss(n, k, repeats, rng):
         ours = log_loss(y, proba)
         theirs = sk_log_loss(y, proba)
         t_ours, t_theirs = _pair(
-            lambda: log_loss(y, proba), lambda: sk_log_loss(y, proba), repeats
+            partial(log_loss, y, proba), partial(sk_log_loss, y, proba), repeats
         )
         rows.append(
             (f"log_loss n={n} k={k} {np.dtype(dtype).name}", t_ours, t_theirs,
@@ -69,16 +70,14 @@ def bench_loss_gradient(n, k, repeats, rng):
         loss_a, grad_a = np.empty(n, dtype), np.empty((n, k), dtype)
         loss_b, grad_b = np.empty(n, dtype), np.empty((n, k), dtype)
         for threads in (1, 2):
-            def ours(threads=threads):
-                return loss_gradient(
-                    y, raw, loss_out=loss_a, gradient_out=grad_a, n_threads=threads
-                )
-
-            def theirs(threads=threads):
-                return sk_loss.loss_gradient(
-                    y, raw, loss_out=loss_b, gradient_out=grad_b, n_threads=threads
-                )
-
+            ours = partial(
+                loss_gradient, y, raw, loss_out=loss_a, gradient_out=grad_a,
+                n_threads=threads,
+            )
+            theirs = partial(
+                sk_loss.loss_gradient, y, raw, loss_out=loss_b, gradient_out=grad_b,
+                n_threads=threads,
+            )
             t_ours, t_theirs = _pair(ours, theirs, repeats)
             err = float(np.max(np.abs(loss_a - loss_b) / np.maximum(np.abs(loss_b), 1)))
             rows.append(
@@ -96,11 +95,8 @@ def bench_thread_scaling(n, k, repeats, rng):
         raw = rng.standard_normal((n, k)).astype(dtype)
         y = rng.integers(0, k, n).astype(dtype)
         loss, grad = np.empty(n, dtype), np.empty((n, k), dtype)
-        t2, t1 = _pair(
-            lambda: loss_gradient(y, raw, loss_out=loss, gradient_out=grad, n_threads=2),
-            lambda: loss_gradient(y, raw, loss_out=loss, gradient_out=grad, n_threads=1),
-            repeats,
-        )
+        call = partial(loss_gradient, y, raw, loss_out=loss, gradient_out=grad)
+        t2, t1 = _pair(partial(call, n_threads=2), partial(call, n_threads=1), repeats)
         rows.append((f"skxent loss_gradient 2 threads vs 1, {np.dtype(dtype).name}",
                      t2, t1, 0.0))
     return rows
