@@ -421,6 +421,10 @@ def sigmoid_loss_gradient(
     for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
         w = sample_weight[i] if has_sw else 1.0
         for j in range(L):
+            # Assigned here, not only through the pointers below, so that
+            # Cython makes them private to each thread.
+            gr = 0.0
+            he = 0.0
             t = a * target[i, j] + b
             loss_out[i, j] = <floating> _sigmoid_elem(
                 raw[i, j],
@@ -561,16 +565,18 @@ def xent_proba(
         loss = 0.0
         if not has_t and label_smoothing == 0.0:
             yi = y[i]
-            loss = -log(<double> _clip(proba[i, yi], lo, hi))
-            if cw != NULL:
-                loss = loss * cw[yi]
+            # A class weight of 0 makes the term 0, even against log(0).
+            if cw == NULL or cw[yi] != 0.0:
+                loss = -log(<double> _clip(proba[i, yi], lo, hi))
+                if cw != NULL:
+                    loss = loss * cw[yi]
         else:
             for c in range(k):
                 if has_t:
                     tc = a * target[i, c] + b
                 else:
                     tc = b + (a if c == y[i] else 0.0)
-                if tc != 0.0:
+                if tc != 0.0 and (cw == NULL or cw[c] != 0.0):
                     loss = loss - (cw[c] if cw != NULL else 1.0) * tc * log(
                         <double> _clip(proba[i, c], lo, hi)
                     )

@@ -363,7 +363,9 @@ def binary_cross_entropy(
         with np.errstate(divide="ignore", invalid="ignore"):  # eps=0: q of 0 or 1
             pos = special.xlogy(t, q)
             neg = np.where(t == 1.0, 0.0, (1.0 - t) * np.log1p(-q))
-        elem = -(pos if pw is None else pw * pos) - neg
+            if pw is not None:  # a weight of 0 makes the term 0, even against log(0)
+                pos = np.where(pw == 0.0, 0.0, pw * pos)
+        elem = -pos - neg
     per_sample = elem.mean(axis=1)
     return _reduce(per_sample, sw, reduction, factor)
 

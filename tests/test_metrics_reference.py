@@ -207,8 +207,13 @@ def test_cross_entropy_proba_vs_mpmath(reduction, base, weighting, smoothing, ta
     sw, cw, cw_arg = weights(rng, weighting, n, k)
     ref = mp_reduce(mp_xent_rows(T, mp_log_proba(Q, "auto"), cw, smoothing), sw, reduction, base)
     actual = cross_entropy(
-        y, Q, sample_weight=sw, class_weight=cw_arg, label_smoothing=smoothing,
-        base=base, reduction=reduction,
+        y,
+        Q,
+        sample_weight=sw,
+        class_weight=cw_arg,
+        label_smoothing=smoothing,
+        base=base,
+        reduction=reduction,
     )
     check(actual, ref)
 
@@ -270,7 +275,9 @@ def test_cross_entropy_exact_zero_and_one(dtype):
     T = np.array([[0.0, 0.3, 0.7]], dtype=dtype)
     q = np.array([[0.0, 0.5, 0.5]], dtype=dtype)
     ref = mp_xent_rows(T, mp_log_proba(q, 0))
-    assert_allclose(cross_entropy(T, q, eps=0), float(ref[0]), rtol=RTOL32 if dtype == np.float32 else RTOL)
+    assert_allclose(
+        cross_entropy(T, q, eps=0), float(ref[0]), rtol=RTOL32 if dtype == np.float32 else RTOL
+    )
     # a soft target with mass on a zero probability: inf
     assert cross_entropy([[0.1, 0.9]], Q[:1], eps=0) == np.inf
 
@@ -296,7 +303,9 @@ def test_cross_entropy_string_labels_through_labels_vs_mpmath():
     # without labels=, strings map by their sorted order
     order = np.argsort(columns)  # sorted label j is column order[j]
     Qs = Q[:, order]
-    ref_sorted = mp_xent_rows(onehot(np.searchsorted(np.sort(columns), y), 3), mp_log_proba(Qs, "auto"))
+    ref_sorted = mp_xent_rows(
+        onehot(np.searchsorted(np.sort(columns), y), 3), mp_log_proba(Qs, "auto")
+    )
     check(cross_entropy(y, Qs, reduction="none"), ref_sorted)
 
 
@@ -324,8 +333,13 @@ def test_cross_entropy_from_logits_vs_mpmath(scale, weighting, smoothing, target
     sw, cw, _ = weights(rng, weighting, n, k)
     ref = mp_reduce(mp_xent_rows(T, mp_log_logits(Z), cw, smoothing), sw, reduction, None)
     actual = cross_entropy(
-        y, Z, from_logits=True, sample_weight=sw, class_weight=cw,
-        label_smoothing=smoothing, reduction=reduction,
+        y,
+        Z,
+        from_logits=True,
+        sample_weight=sw,
+        class_weight=cw,
+        label_smoothing=smoothing,
+        reduction=reduction,
     )
     assert np.all(np.isfinite(actual))
     check(actual, ref)
@@ -336,7 +350,9 @@ def test_cross_entropy_from_logits_extreme_exact():
     Z = np.array([[1e4, -1e4], [1e4, -1e4], [-1e4, 1e4]])
     per = cross_entropy([1, 0, 0], Z, from_logits=True, reduction="none")
     assert per.tolist() == [2e4, 0.0, 2e4]
-    assert cross_entropy([1], Z[:1], from_logits=True, base=2) == pytest.approx(2e4 / math.log(2), rel=1e-15)
+    assert cross_entropy([1], Z[:1], from_logits=True, base=2) == pytest.approx(
+        2e4 / math.log(2), rel=1e-15
+    )
     # tiny losses keep their relative precision: log1p(exp(-20)) for logits (10, -10)
     small = cross_entropy([0], [[10.0, -10.0]], from_logits=True)
     assert_allclose(small, float(mpmath.log1p(mpmath.exp(-20))), rtol=1e-13)
@@ -388,9 +404,13 @@ def test_cross_entropy_float32_vs_mpmath(from_logits, targets):
     sw = rng.uniform(0.5, 2, n)
     cw = rng.uniform(0.5, 2, k)
     ref = mp_xent_rows(T, logq, cw, 0.1)
-    per = cross_entropy(y, X, from_logits=from_logits, class_weight=cw, label_smoothing=0.1, reduction="none")
+    per = cross_entropy(
+        y, X, from_logits=from_logits, class_weight=cw, label_smoothing=0.1, reduction="none"
+    )
     assert_allclose(per, to_float(ref), rtol=RTOL32)
-    mean = cross_entropy(y, X, from_logits=from_logits, class_weight=cw, label_smoothing=0.1, sample_weight=sw)
+    mean = cross_entropy(
+        y, X, from_logits=from_logits, class_weight=cw, label_smoothing=0.1, sample_weight=sw
+    )
     assert_allclose(mean, float(mp_reduce(ref, sw, "mean", None)), rtol=RTOL32)
 
 
@@ -438,8 +458,12 @@ def mp_bce_rows(T, X, *, from_logits, pos_weight=None, smoothing=0.0, eps="auto"
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("sample_weight", [False, True])
-def test_binary_cross_entropy_vs_mpmath(shape, from_logits, pos_weight, smoothing, reduction, sample_weight):
-    rng = np.random.default_rng([len(shape), from_logits, len(str(pos_weight)), int(smoothing * 10)])
+def test_binary_cross_entropy_vs_mpmath(
+    shape, from_logits, pos_weight, smoothing, reduction, sample_weight
+):
+    rng = np.random.default_rng(
+        [len(shape), from_logits, len(str(pos_weight)), int(smoothing * 10)]
+    )
     n, L = 17, 3
     size = (n,) if shape == "1d" else (n, L)
     T = rng.integers(0, 2, size).astype(float)
@@ -461,8 +485,13 @@ def test_binary_cross_entropy_vs_mpmath(shape, from_logits, pos_weight, smoothin
     rows = mp_bce_rows(T, X, from_logits=from_logits, pos_weight=pw, smoothing=smoothing)
     ref = mp_reduce(rows, sw, reduction, None)
     actual = binary_cross_entropy(
-        T, X, from_logits=from_logits, pos_weight=pw, label_smoothing=smoothing,
-        sample_weight=sw, reduction=reduction,
+        T,
+        X,
+        from_logits=from_logits,
+        pos_weight=pw,
+        label_smoothing=smoothing,
+        sample_weight=sw,
+        reduction=reduction,
     )
     check(actual, ref)
 
@@ -473,7 +502,10 @@ def test_binary_cross_entropy_bits_vs_mpmath(from_logits):
     T = rng.integers(0, 2, (12, 4)).astype(float)
     X = rng.normal(0, 3, (12, 4)) if from_logits else rng.uniform(0.01, 0.99, (12, 4))
     rows = mp_bce_rows(T, X, from_logits=from_logits)
-    check(binary_cross_entropy(T, X, from_logits=from_logits, base=2), mp_reduce(rows, None, "mean", 2))
+    check(
+        binary_cross_entropy(T, X, from_logits=from_logits, base=2),
+        mp_reduce(rows, None, "mean", 2),
+    )
 
 
 def test_binary_cross_entropy_near_zero_one_eps0():
@@ -489,17 +521,29 @@ def test_binary_cross_entropy_exact_zero_and_one():
     q = np.array([0.0, 1.0, 0.0, 1.0])
     t = np.array([0.0, 1.0, 1.0, 0.0])
     # eps=0: the right class predicted certain costs 0, the wrong one inf
-    assert binary_cross_entropy(t, q, eps=0, reduction="none").tolist() == [0.0, 0.0, np.inf, np.inf]
+    assert binary_cross_entropy(t, q, eps=0, reduction="none").tolist() == [
+        0.0,
+        0.0,
+        np.inf,
+        np.inf,
+    ]
     # eps="auto": clipped to [eps, 1 - eps]
     ref = mp_bce_rows(t, q, from_logits=False, eps="auto")
     check(binary_cross_entropy(t, q, reduction="none"), ref)
-    assert mpmath.almosteq(ref[2], -mpmath.log(M(np.finfo(float).eps)), rel_eps=mpmath.mpf(10) ** -40)
+    assert mpmath.almosteq(
+        ref[2], -mpmath.log(M(np.finfo(float).eps)), rel_eps=mpmath.mpf(10) ** -40
+    )
 
 
 def test_binary_cross_entropy_logits_extreme_exact():
     z = np.array([1e4, -1e4, 1e4, -1e4])
     t = np.array([1.0, 0.0, 0.0, 1.0])
-    assert binary_cross_entropy(t, z, from_logits=True, reduction="none").tolist() == [0.0, 0.0, 1e4, 1e4]
+    assert binary_cross_entropy(t, z, from_logits=True, reduction="none").tolist() == [
+        0.0,
+        0.0,
+        1e4,
+        1e4,
+    ]
     small = binary_cross_entropy([1.0], [20.0], from_logits=True)
     assert_allclose(small, float(mpmath.log1p(mpmath.exp(-20))), rtol=1e-13)
 
@@ -514,7 +558,11 @@ def test_binary_cross_entropy_float32_vs_mpmath(from_logits):
         X = rng.uniform(0, 1, (20, 3)).astype(np.float32)
         X[0] = [0, 1, 1e-30]
     rows = mp_bce_rows(T, X, from_logits=from_logits)
-    assert_allclose(binary_cross_entropy(T, X, from_logits=from_logits, reduction="none"), to_float(rows), rtol=RTOL32)
+    assert_allclose(
+        binary_cross_entropy(T, X, from_logits=from_logits, reduction="none"),
+        to_float(rows),
+        rtol=RTOL32,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -552,7 +600,9 @@ def mp_focal_rows(T, X, *, gamma, alpha=None, from_logits=False, smoothing=0.0, 
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 @pytest.mark.parametrize("targets", ["hard", "soft"])
 def test_focal_vs_mpmath(gamma, from_logits, alpha, smoothing, targets):
-    rng = np.random.default_rng([int(gamma * 10), from_logits, alpha, int(smoothing * 10), len(targets)])
+    rng = np.random.default_rng(
+        [int(gamma * 10), from_logits, alpha, int(smoothing * 10), len(targets)]
+    )
     n, k = 15, 4
     if from_logits:
         X = rng.normal(0, 3, (n, k))
@@ -592,7 +642,9 @@ def test_focal_binary_scalar_alpha_vs_mpmath(one_d, from_logits):
             q = M(pi) if yi == 1 else 1 - M(pi)
             a = mpmath.mpf(0.25) if yi == 1 else mpmath.mpf(0.75)
             rows.append(-a * (1 - q) ** 2 * mpmath.log(q))
-    actual = focal_cross_entropy(y, X, gamma=2.0, alpha=0.25, from_logits=from_logits, reduction="none")
+    actual = focal_cross_entropy(
+        y, X, gamma=2.0, alpha=0.25, from_logits=from_logits, reduction="none"
+    )
     check(actual, rows, rtol=RTOL if (from_logits or one_d) else 1e-11)
 
 
@@ -606,7 +658,9 @@ def test_focal_gamma0_equals_cross_entropy(from_logits, targets, reduction):
     y = rng.integers(0, k, n) if targets == "hard" else dirichlet(rng, n, k, zeros=True)
     sw = rng.uniform(0.5, 2, n)
     cw = rng.uniform(0.5, 2, k)
-    kw = dict(from_logits=from_logits, sample_weight=sw, label_smoothing=0.1, base=2, reduction=reduction)
+    kw = dict(
+        from_logits=from_logits, sample_weight=sw, label_smoothing=0.1, base=2, reduction=reduction
+    )
     assert_allclose(focal_cross_entropy(y, X, gamma=0, **kw), cross_entropy(y, X, **kw), rtol=1e-13)
     # alpha per class is cross_entropy's class_weight at gamma = 0
     assert_allclose(
@@ -779,3 +833,19 @@ def test_perplexity_uniform_is_k(k):
     y = np.arange(n) % k
     assert_allclose(perplexity(y, np.full((n, k), 1 / k)), k, rtol=1e-13)
     assert_allclose(perplexity(y, np.zeros((n, k)), from_logits=True), k, rtol=1e-13)
+
+
+# A weight of 0 removes a term entirely, even one that would be log(0) = -inf
+# unclipped (0 * inf is NaN in floating point; the weighted sum has no such term).
+def test_zero_class_weight_on_zero_probability_is_zero():
+    value = cross_entropy([0, 1], [[0.0, 1.0], [0.5, 0.5]], eps=0, class_weight=[0.0, 1.0],
+                          reduction="none")
+    assert_allclose(value, [0.0, np.log(2)], rtol=1e-15)
+    soft = cross_entropy([[1.0, 0.0]], [[0.0, 1.0]], eps=0, class_weight=[0.0, 1.0])
+    assert soft == 0.0
+
+
+def test_zero_pos_weight_on_zero_probability_is_zero():
+    value = binary_cross_entropy([1.0, 0.0], [0.0, 0.25], eps=0, pos_weight=0.0,
+                                 reduction="none")
+    assert_allclose(value, [0.0, -np.log1p(-0.25)], rtol=1e-15)
