@@ -3,12 +3,14 @@
 A fast, exact Cython core for the loss, its gradient and Hessian-vector
 products (:mod:`skxent.loss`), and the metrics built on it
 (:mod:`skxent.metrics`): a drop-in ``log_loss`` and ``cross_entropy`` with soft
-targets, logits, label smoothing, class and sample weights and bits.
+targets, logits, label smoothing, class and sample weights and bits.  Importing
+skxent registers its scorers (:mod:`skxent.scorers`) with scikit-learn, so that
+``scoring="neg_cross_entropy"`` works in ``GridSearchCV`` and friends.
 """
 
-from . import loss, metrics
+from . import loss, metrics, scorers
 from ._config import show_config
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["loss", "metrics", "show_config", "__version__"]
+__all__ = ["loss", "metrics", "scorers", "show_config", "__version__"]
