@@ -24,10 +24,14 @@ def _demo(args):
     print()
     print("The seed's two-event example, P = (0.6, 0.4), Q = (0.5, 0.5):")
     P, Q = [0.6, 0.4], [0.5, 0.5]
-    print(f"  H(P, Q) = {metrics.cross_entropy([P], [Q]):.4f} nats "
-          f"= {metrics.cross_entropy([P], [Q], base=2):.4f} bit")
-    print(f"  H(P)    = {metrics.entropy(P):.4f} nats, "
-          f"D(P||Q) = {metrics.kl_divergence(P, Q):.4f} nats  (H(P, Q) = H(P) + D(P||Q))")
+    print(
+        f"  H(P, Q) = {metrics.cross_entropy([P], [Q]):.4f} nats "
+        f"= {metrics.cross_entropy([P], [Q], base=2):.4f} bit"
+    )
+    print(
+        f"  H(P)    = {metrics.entropy(P):.4f} nats, "
+        f"D(P||Q) = {metrics.kl_divergence(P, Q):.4f} nats  (H(P, Q) = H(P) + D(P||Q))"
+    )
     print()
 
     X, y = load_digits(return_X_y=True)
@@ -43,8 +47,11 @@ def _demo(args):
         ("skxent.metrics.log_loss", metrics.log_loss(y_test, proba), "nats"),
         ("cross_entropy", metrics.cross_entropy(y_test, proba), "nats"),
         ("cross_entropy, base=2", metrics.cross_entropy(y_test, proba, base=2), "bits"),
-        ("cross_entropy, label_smoothing=0.1",
-         metrics.cross_entropy(y_test, proba, label_smoothing=0.1), "nats"),
+        (
+            "cross_entropy, label_smoothing=0.1",
+            metrics.cross_entropy(y_test, proba, label_smoothing=0.1),
+            "nats",
+        ),
         ("perplexity", metrics.perplexity(y_test, proba), "classes"),
     ]
     for name, value, unit in rows:
@@ -81,15 +88,12 @@ def _bench(args):
 def build_parser():
     from . import __version__
 
-    parser = argparse.ArgumentParser(
-        prog="skxent", description="Cross entropy for scikit-learn."
-    )
+    parser = argparse.ArgumentParser(prog="skxent", description="Cross entropy for scikit-learn.")
     parser.add_argument("--version", action="version", version=f"skxent {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="the metrics on a real dataset, and their speed")
-    demo.add_argument("--n", type=int, default=10**6,
-                      help="samples for the timing (default 10**6)")
+    demo.add_argument("--n", type=int, default=10**6, help="samples for the timing (default 10**6)")
     demo.set_defaults(func=_demo)
 
     bench = sub.add_parser("bench", help="benchmarks against scikit-learn")

@@ -51,8 +51,12 @@ def bench_log_loss(n, k, repeats, rng):
             partial(log_loss, y, proba), partial(sk_log_loss, y, proba), repeats
         )
         rows.append(
-            (f"log_loss n={n} k={k} {np.dtype(dtype).name}", t_ours, t_theirs,
-             abs(ours - theirs) / abs(theirs))
+            (
+                f"log_loss n={n} k={k} {np.dtype(dtype).name}",
+                t_ours,
+                t_theirs,
+                abs(ours - theirs) / abs(theirs),
+            )
         )
     return rows
 
@@ -71,18 +75,30 @@ def bench_loss_gradient(n, k, repeats, rng):
         loss_b, grad_b = np.empty(n, dtype), np.empty((n, k), dtype)
         for threads in (1, 2):
             ours = partial(
-                loss_gradient, y, raw, loss_out=loss_a, gradient_out=grad_a,
+                loss_gradient,
+                y,
+                raw,
+                loss_out=loss_a,
+                gradient_out=grad_a,
                 n_threads=threads,
             )
             theirs = partial(
-                sk_loss.loss_gradient, y, raw, loss_out=loss_b, gradient_out=grad_b,
+                sk_loss.loss_gradient,
+                y,
+                raw,
+                loss_out=loss_b,
+                gradient_out=grad_b,
                 n_threads=threads,
             )
             t_ours, t_theirs = _pair(ours, theirs, repeats)
             err = float(np.max(np.abs(loss_a - loss_b) / np.maximum(np.abs(loss_b), 1)))
             rows.append(
-                (f"loss_gradient softmax n={n} k={k} {np.dtype(dtype).name} "
-                 f"threads={threads}", t_ours, t_theirs, err)
+                (
+                    f"loss_gradient softmax n={n} k={k} {np.dtype(dtype).name} threads={threads}",
+                    t_ours,
+                    t_theirs,
+                    err,
+                )
             )
     return rows
 
@@ -97,8 +113,7 @@ def bench_thread_scaling(n, k, repeats, rng):
         loss, grad = np.empty(n, dtype), np.empty((n, k), dtype)
         call = partial(loss_gradient, y, raw, loss_out=loss, gradient_out=grad)
         t2, t1 = _pair(partial(call, n_threads=2), partial(call, n_threads=1), repeats)
-        rows.append((f"skxent loss_gradient 2 threads vs 1, {np.dtype(dtype).name}",
-                     t2, t1, 0.0))
+        rows.append((f"skxent loss_gradient 2 threads vs 1, {np.dtype(dtype).name}", t2, t1, 0.0))
     return rows
 
 
@@ -111,10 +126,14 @@ def run(n=10**6, k=10, repeats=7, seed=0, out=print):
     rows += bench_thread_scaling(n, k, repeats, rng)
     out(f"{'case':<58} {'skxent':>10} {'reference':>10} {'ratio':>7} {'rel.diff':>9}")
     for name, t_ours, t_ref, err in rows:
-        out(f"{name:<58} {t_ours * 1e3:8.1f}ms {t_ref * 1e3:8.1f}ms "
-            f"{t_ref / t_ours:6.2f}x {err:9.1e}")
-    out("ratio = reference time / skxent time (median of repeats, same run); "
-        "reference is scikit-learn, or skxent on 1 thread for the scaling rows.")
+        out(
+            f"{name:<58} {t_ours * 1e3:8.1f}ms {t_ref * 1e3:8.1f}ms "
+            f"{t_ref / t_ours:6.2f}x {err:9.1e}"
+        )
+    out(
+        "ratio = reference time / skxent time (median of repeats, same run); "
+        "reference is scikit-learn, or skxent on 1 thread for the scaling rows."
+    )
     return rows
 
 

@@ -639,3 +639,24 @@ def block_sum(
         wtotal += wpart[bi]
     free(part)
     return total, wtotal
+
+
+def first_bad_index(
+    const floating[::1] y,               # IN (n,) class indices as floats
+    Py_ssize_t n_classes,
+):
+    """Index of the first entry that is not a whole number in [0, n_classes), or -1.
+
+    One pass, in place of min, max and an integrality test (NaN fails every
+    comparison and is caught too).
+    """
+    cdef Py_ssize_t n = y.shape[0], i, bad = -1
+    cdef floating v
+    cdef floating top = <floating> (n_classes - 1)
+    with nogil:
+        for i in range(n):
+            v = y[i]
+            if not (v >= 0 and v <= top and v == <floating> (<Py_ssize_t> v)):
+                bad = i
+                break
+    return bad

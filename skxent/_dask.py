@@ -31,9 +31,9 @@ def _blocks(x, slices):
     if x is None:
         return [None] * len(slices)
     if is_dask_collection(x):
-        x = x.rechunk({0: tuple(s.stop - s.start for s in slices)} | {
-            axis: -1 for axis in range(1, x.ndim)
-        })
+        x = x.rechunk(
+            {0: tuple(s.stop - s.start for s in slices)} | {axis: -1 for axis in range(1, x.ndim)}
+        )
         return list(x.to_delayed().ravel())
     x = np.asarray(x)
     return [x[s] for s in slices]
@@ -45,8 +45,10 @@ def _layout(y_true, y_pred):
         if is_dask_collection(x):
             n = x.shape[0]
             if isinstance(n, float) and np.isnan(n):
-                raise ValueError("dask arrays with unknown chunk sizes are not supported; "
-                                 "call .compute_chunk_sizes() first")
+                raise ValueError(
+                    "dask arrays with unknown chunk sizes are not supported; "
+                    "call .compute_chunk_sizes() first"
+                )
             return _row_slices(x.chunks[0])
     raise TypeError("no dask array among the inputs")
 

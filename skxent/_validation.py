@@ -106,9 +106,7 @@ def check_class_weight(class_weight, n_classes, labels=None, name="class_weight"
 
 def check_label_smoothing(label_smoothing):
     if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, numbers.Real):
-        raise TypeError(
-            f"label_smoothing must be a real number in [0, 1); got {label_smoothing!r}"
-        )
+        raise TypeError(f"label_smoothing must be a real number in [0, 1); got {label_smoothing!r}")
     if not 0.0 <= label_smoothing < 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1); got {label_smoothing!r}")
     return float(label_smoothing)
@@ -168,10 +166,7 @@ def raise_bad_row(arr, status, name, tol, what="probabilities"):
         msg = f"{name} must hold {what} in [0, 1]; row {i} has a value above 1: {text}"
     else:
         total = float(np.sum(row, dtype=np.float64))
-        msg = (
-            f"{name} rows must sum to 1; row {i} sums to {total!r} "
-            f"(tolerance {tol:.2g}): {text}"
-        )
+        msg = f"{name} rows must sum to 1; row {i} sums to {total!r} (tolerance {tol:.2g}): {text}"
     raise ValueError(msg)
 
 
@@ -195,7 +190,9 @@ def encode_labels(y_true, n_classes, labels=None, name="y_true"):
     if y.ndim == 2 and y.shape[1] == 1:
         y = y.ravel()
     if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D labels or an (n, k) target matrix; got shape {y.shape}")
+        raise ValueError(
+            f"{name} must be 1-D labels or an (n, k) target matrix; got shape {y.shape}"
+        )
     if y.shape[0] == 0:
         raise ValueError(f"{name} is empty")
     if y.dtype.kind == "c":
@@ -222,7 +219,9 @@ def encode_labels(y_true, n_classes, labels=None, name="y_true"):
         bad = sorted_lab[pos_c] != y
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name} contains label {y[i]!r} (at index {i}), which is not in labels")
+            raise ValueError(
+                f"{name} contains label {y[i]!r} (at index {i}), which is not in labels"
+            )
         return np.ascontiguousarray(order[pos_c], dtype=np.intp)
 
     if y.dtype.kind in "biuf":

@@ -1,19 +1,23 @@
 """Per-sample cross entropy, its gradient and Hessian-vector products.
 
 The public face of the Cython kernels, for solvers and for anyone building their
-own model.  This layer allocates missing outputs and makes the cheap checks that
-keep the kernels safe (shapes, dtypes, contiguity); it does not encode labels
-and does not check finiteness: that is the metrics' and estimators' job.
+own model.  This layer allocates missing outputs and makes the checks that keep
+the kernels safe and their results honest, at little cost next to the kernel:
+shapes, dtypes and contiguity; class indices (one pass over ``y``); weights and
+target matrices; and the raw scores through the finiteness of the outputs.  It
+does not encode labels: that is the metrics' and estimators' job.
 
 Dtype policy: ``raw`` decides.  float32 in gives float32 out, with sums
 accumulated in float64 inside the kernel; any other dtype is computed in
 float64.  ``y``, ``vector`` and given outputs must match ``raw``'s shape.
 """
 
+import numbers
+
 import numpy as np
 
 from . import _core
-from ._validation import n_threads_for
+from ._validation import check_distribution_rows, check_label_smoothing, n_threads_for
 
 __all__ = ["loss_gradient", "hessp"]
 
@@ -24,11 +28,17 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
     if link not in ("softmax", "sigmoid"):
         raise ValueError(f"link must be 'softmax' or 'sigmoid'; got {link!r}")
     raw = np.asarray(raw)
+    y = np.asarray(y)
+    # Cheap dtype checks: a complex array would lose its imaginary part in the
+    # cast (a warning, not an error), strings and objects would be parsed.
+    for name, arr in (("raw", raw), ("y", y)):
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be a real numeric array; got dtype {arr.dtype}")
+    if raw.ndim == 0 or raw.shape[0] == 0:
+        raise ValueError(f"raw is empty or a scalar (shape {raw.shape}); it needs rows (samples)")
     dtype = np.float32 if raw.dtype == np.float32 else np.float64
     raw = np.ascontiguousarray(raw, dtype=dtype)
-    y = np.asarray(y)
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1); got {label_smoothing!r}")
+    label_smoothing = check_label_smoothing(label_smoothing)
 
     if link == "softmax":
         if raw.ndim != 2:
@@ -39,16 +49,18 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
         if y.shape == (n,):
             labels = np.ascontiguousarray(y, dtype=dtype)
             target = np.empty((0, k), dtype=dtype)
-            # The kernel indexes rows with these: out of range (or NaN) is memory
-            # corruption, not just a wrong answer.  (NaN fails both comparisons.)
-            if n and not (labels.min() >= 0 and labels.max() <= k - 1):
+            # The kernel indexes rows with these: out of range (or NaN) would be
+            # memory corruption, a fraction silently another class.
+            bad = _core.first_bad_index(labels, k)
+            if bad >= 0:
                 raise ValueError(
-                    f"y must hold class indices in 0..{k - 1}; got values in "
-                    f"[{labels.min()}, {labels.max()}]"
+                    f"y must hold whole class indices in 0..{k - 1}; y[{bad}] is "
+                    f"{labels[bad]!r} (for soft targets pass an (n, k) matrix)"
                 )
         elif y.shape == (n, k):
             labels = np.empty(0, dtype=dtype)
             target = np.ascontiguousarray(y, dtype=dtype)
+            check_distribution_rows(target, "y", what="target probabilities")
         else:
             raise ValueError(
                 f"y must be class indices of shape ({n},) or targets of shape ({n}, {k}); "
@@ -60,6 +72,7 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
             cw = np.ascontiguousarray(class_weight, dtype=np.float64)
             if cw.shape != (k,):
                 raise ValueError(f"class_weight must have shape ({k},); got {cw.shape}")
+            _check_weights(cw, "class_weight")
     else:
         if raw.ndim not in (1, 2):
             raise ValueError(f"raw must be 1-D or 2-D for link='sigmoid'; got shape {raw.shape}")
@@ -68,6 +81,9 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
         n = raw.shape[0]
         labels = None
         target = np.ascontiguousarray(y, dtype=dtype).reshape(n, -1)
+        if not ((target >= 0) & (target <= 1)).all():  # NaN fails both
+            i, j = np.argwhere(~((target >= 0) & (target <= 1)))[0]
+            raise ValueError(f"y must hold targets in [0, 1]; got {target[i, j]!r} in row {i}")
         if class_weight is None:
             cw = None
         else:
@@ -77,6 +93,7 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
                     "class_weight for link='sigmoid' must have shape (2,): the weights "
                     f"of the negative and the positive class; got {cw.shape}"
                 )
+            _check_weights(cw, "class_weight")
 
     if sample_weight is None:
         sw = _EMPTY
@@ -84,7 +101,46 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
         sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
         if sw.shape != (n,):
             raise ValueError(f"sample_weight must have shape ({n},); got {sw.shape}")
+        _check_weights(sw, "sample_weight")
     return raw, labels, target, sw, cw, dtype
+
+
+def _check_weights(w, name):
+    if not (w >= 0).all() or not np.isfinite(w).all():  # NaN fails w >= 0
+        i = int(np.flatnonzero(~((w >= 0) & np.isfinite(w)))[0])
+        raise ValueError(f"{name} must be finite and non-negative; {name}[{i}] is {w[i]!r}")
+
+
+def _check_finite(values, raw, vector=None):
+    """Raise if the kernel's output has a non-finite entry, naming the input to blame.
+
+    Valid weights and targets leave only the raw scores (or the direction of a
+    Hessian-vector product) to blame.  Finite scores always give finite
+    results, and so do -inf scores of classes the target gives no mass (their
+    probability is exactly 0): those are accepted.  Checking the outputs costs
+    one pass over arrays the caller is about to read anyway.
+    """
+    ok = np.isfinite(values)
+    if ok.all():
+        return
+    i = int(np.flatnonzero(~ok.reshape(ok.shape[0], -1).all(axis=1))[0])
+    if vector is not None and not np.isfinite(vector[i]).all():
+        raise ValueError(f"vector must be finite; row {i} is {vector[i]}")
+    row = raw[i] if raw.ndim == 2 else raw[i : i + 1]
+    raise ValueError(
+        f"raw must be finite (a -inf score is allowed only where the target is 0); row {i} is {row}"
+    )
+
+
+def _n_threads(n_threads, size):
+    """None: the default; else a positive integer (OpenMP aborts the process on -1)."""
+    if n_threads is None:
+        return n_threads_for(size)
+    if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
+        raise TypeError(f"n_threads must be None or a positive integer; got {n_threads!r}")
+    if n_threads < 1:
+        raise ValueError(f"n_threads must be None or a positive integer; got {n_threads!r}")
+    return int(n_threads)
 
 
 def _out(buf, shape, dtype, name):
@@ -168,11 +224,12 @@ def loss_gradient(
         y, raw, link, sample_weight, label_smoothing, class_weight
     )
     n = raw.shape[0]
-    nt = n_threads_for(raw.size) if n_threads is None else int(n_threads)
+    nt = _n_threads(n_threads, raw.size)
     loss = _out(loss_out, (n,), dtype, "loss_out")
     grad = _out(gradient_out, raw.shape, dtype, "gradient_out")
     if link == "softmax":
         _core.softmax_loss_gradient(raw, labels, target, sw, cw, label_smoothing, loss, grad, nt)
+        _check_finite(loss, raw)
         return loss, grad
 
     raw2 = raw.reshape(n, -1)
@@ -181,11 +238,20 @@ def loss_gradient(
     neg = _EMPTY if cw is None else np.full(n_cols, cw[0])
     elem = loss.reshape(n, 1) if n_cols == 1 else np.empty_like(raw2)
     _core.sigmoid_loss_gradient(
-        raw2, target, sw, pos, neg, label_smoothing, elem, grad.reshape(n, -1),
-        np.empty((0, n_cols), dtype=dtype), nt,
+        raw2,
+        target,
+        sw,
+        pos,
+        neg,
+        label_smoothing,
+        elem,
+        grad.reshape(n, -1),
+        np.empty((0, n_cols), dtype=dtype),
+        nt,
     )
     if n_cols > 1 or raw.ndim == 2:
         np.sum(elem, axis=1, out=loss)
+    _check_finite(loss, raw)
     return loss, grad
 
 
@@ -228,10 +294,11 @@ def hessp(
         raise ValueError(f"vector must have the shape of raw {raw.shape}; got {v.shape}")
     v = np.ascontiguousarray(v, dtype=dtype)
     n = raw.shape[0]
-    nt = n_threads_for(raw.size) if n_threads is None else int(n_threads)
+    nt = _n_threads(n_threads, raw.size)
     res = _out(out, raw.shape, dtype, "out")
     if link == "softmax":
         _core.softmax_hessp(raw, labels, target, sw, cw, label_smoothing, v, res, nt)
+        _check_finite(res, raw, v)
         return res
     raw2 = raw.reshape(n, -1)
     n_cols = raw2.shape[1]
@@ -239,8 +306,17 @@ def hessp(
     neg = _EMPTY if cw is None else np.full(n_cols, cw[0])
     hess = res.reshape(n, -1)
     _core.sigmoid_loss_gradient(
-        raw2, target, sw, pos, neg, label_smoothing, np.empty_like(raw2),
-        np.empty((0, n_cols), dtype=dtype), hess, nt,
+        raw2,
+        target,
+        sw,
+        pos,
+        neg,
+        label_smoothing,
+        np.empty_like(raw2),
+        np.empty((0, n_cols), dtype=dtype),
+        hess,
+        nt,
     )
     hess *= v.reshape(n, -1)
+    _check_finite(res, raw, v)
     return res

@@ -25,7 +25,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Hidden, validate_params
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from . import _core
+from . import _core, _dask
 from ._validation import (
     check_class_weight,
     check_consistent_samples,
@@ -67,7 +67,8 @@ def _reduce(per_sample, sample_weight, reduction, factor):
         return out * factor if factor != 1.0 else out
     per_sample = np.ascontiguousarray(per_sample)
     total, wsum = _core.block_sum(
-        per_sample, _EMPTY if sample_weight is None else sample_weight,
+        per_sample,
+        _EMPTY if sample_weight is None else sample_weight,
         n_threads_for(per_sample.shape[0]),
     )
     value = total / wsum if reduction == "mean" else total
@@ -86,6 +87,12 @@ def _prepare_multiclass(y_true, y_pred, labels, from_logits):
         if from_logits:
             pred = np.column_stack([np.zeros_like(pred), pred])
         else:
+            # Check the values given first: once stacked, a p above 1 would be
+            # reported as the negative 1 - p.
+            status = np.empty(pred.shape[0], dtype=np.int8)
+            _core.check_rows(pred.reshape(-1, 1), -1.0, status, n_threads_for(pred.size))
+            if status.any():
+                raise_bad_row(pred, status, "y_pred", -1.0)
             pred = np.column_stack([1 - pred, pred])
     n, k = pred.shape
     if k < 2 and not from_logits:
@@ -108,9 +115,15 @@ def _prepare_multiclass(y_true, y_pred, labels, from_logits):
 
 def _check_logits(raw, per_sample):
     """After a logits kernel: a non-finite loss can only come from bad logits."""
-    if not np.isfinite(per_sample).all():
+    # A -inf logit of a class other than the true one leaves the loss finite:
+    # check the logits themselves too.
+    if not (np.isfinite(per_sample).all() and np.isfinite(raw).all()):
         bad = ~np.isfinite(raw).all(axis=1)
-        i = int(np.flatnonzero(bad)[0]) if bad.any() else int(np.flatnonzero(~np.isfinite(per_sample))[0])
+        i = (
+            int(np.flatnonzero(bad)[0])
+            if bad.any()
+            else int(np.flatnonzero(~np.isfinite(per_sample))[0])
+        )
         raise ValueError(f"y_pred (logits) must be finite; row {i} has NaN or inf: {raw[i]}")
 
 
@@ -227,6 +240,20 @@ def cross_entropy(
     >>> round(cross_entropy([0, 2], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]), 4)
     0.2899
     """
+    if _dask.any_dask(y_true, y_pred, sample_weight):
+        return _dask.reduce_metric(
+            cross_entropy,
+            y_true,
+            y_pred,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            labels=labels,
+            class_weight=class_weight,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            base=base,
+            eps=eps,
+        )
     smoothing = check_label_smoothing(label_smoothing)
     factor = log_base_factor(base)
     reduction = check_reduction(reduction)
@@ -257,7 +284,9 @@ def perplexity(y_true, y_pred, **cross_entropy_kwargs):
     """
     kwargs = dict(cross_entropy_kwargs)
     if kwargs.pop("reduction", "mean") != "mean":
-        raise ValueError("perplexity is defined on the mean cross entropy: reduction must be 'mean'")
+        raise ValueError(
+            "perplexity is defined on the mean cross entropy: reduction must be 'mean'"
+        )
     log_base_factor(kwargs.pop("base", None))  # any valid base gives the same number
     return float(np.exp(cross_entropy(y_true, y_pred, **kwargs)))
 
@@ -312,6 +341,19 @@ def binary_cross_entropy(
     >>> round(binary_cross_entropy([1, 0], [2.0, -1.0], from_logits=True), 4)
     0.2201
     """
+    if _dask.any_dask(y_true, y_pred, sample_weight):
+        return _dask.reduce_metric(
+            binary_cross_entropy,
+            y_true,
+            y_pred,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            pos_weight=pos_weight,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            base=base,
+            eps=eps,
+        )
     smoothing = check_label_smoothing(label_smoothing)
     factor = log_base_factor(base)
     reduction = check_reduction(reduction)
@@ -333,7 +375,14 @@ def binary_cross_entropy(
     if pos_weight is None:
         pw = None
     else:
-        pw = check_float_array(np.broadcast_to(pos_weight, (n_labels,)), "pos_weight", ndims=(1,), dtype=np.float64)
+        try:
+            pw = np.broadcast_to(pos_weight, (n_labels,))
+        except ValueError:
+            raise ValueError(
+                f"pos_weight must be a number or have one entry per label ({n_labels}); "
+                f"got shape {np.shape(pos_weight)}"
+            ) from None
+        pw = check_float_array(pw, "pos_weight", ndims=(1,), dtype=np.float64)
         if not np.isfinite(pw).all() or (pw < 0).any():
             raise ValueError(f"pos_weight must be finite and non-negative; got {pw}")
 
@@ -341,11 +390,20 @@ def binary_cross_entropy(
         elem = np.empty_like(pred2)
         empty = np.empty((0, n_labels), dtype=pred2.dtype)
         _core.sigmoid_loss_gradient(
-            pred2, target2, _EMPTY, _EMPTY if pw is None else pw, _EMPTY, smoothing,
-            elem, empty, empty, n_threads_for(pred2.size),
+            pred2,
+            target2,
+            _EMPTY,
+            _EMPTY if pw is None else pw,
+            _EMPTY,
+            smoothing,
+            elem,
+            empty,
+            empty,
+            n_threads_for(pred2.size),
         )
-        if not np.isfinite(elem).all():
-            i, j = np.argwhere(~np.isfinite(elem))[0]
+        bad = ~(np.isfinite(pred2) & np.isfinite(elem))  # +inf with t = 1 costs 0
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
             raise ValueError(f"y_pred (logits) must be finite; entry ({i}, {j}) is {pred2[i, j]!r}")
         elem = elem.astype(np.float64, copy=False)
     else:
@@ -423,6 +481,21 @@ def focal_cross_entropy(
         raise TypeError(f"gamma must be a non-negative number; got {gamma!r}")
     if not (np.isfinite(gamma) and gamma >= 0):
         raise ValueError(f"gamma must be a non-negative number; got {gamma!r}")
+    if _dask.any_dask(y_true, y_pred, sample_weight):
+        return _dask.reduce_metric(
+            focal_cross_entropy,
+            y_true,
+            y_pred,
+            sample_weight=sample_weight,
+            reduction=reduction,
+            gamma=gamma,
+            alpha=alpha,
+            labels=labels,
+            from_logits=from_logits,
+            label_smoothing=label_smoothing,
+            base=base,
+            eps=eps,
+        )
     smoothing = check_label_smoothing(label_smoothing)
     factor = log_base_factor(base)
     reduction = check_reduction(reduction)
@@ -433,8 +506,16 @@ def focal_cross_entropy(
         aw = None
     elif np.ndim(alpha) == 0:
         if k != 2:
-            raise ValueError(f"a scalar alpha is for binary problems; y_pred has {k} classes, pass one weight per class")
-        a = float(alpha)
+            raise ValueError(
+                f"a scalar alpha is for binary problems; y_pred has {k} classes, "
+                "pass one weight per class"
+            )
+        try:
+            a = float(alpha)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"alpha must be a number in [0, 1] or one weight per class; got {alpha!r}"
+            ) from None
         if not 0.0 <= a <= 1.0:
             raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}")
         aw = np.array([1.0 - a, a])
@@ -474,6 +555,8 @@ def focal_cross_entropy(
 
 
 def _distributions(x, name, axis):
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"axis must be an integer; got {axis!r}")
     arr = check_float_array(x, name, dtype=np.float64)
     if arr.ndim == 2:
         arr = np.ascontiguousarray(np.moveaxis(arr, axis, -1))
@@ -510,6 +593,8 @@ def entropy(p, *, base=None, axis=-1):
     >>> entropy([0.5, 0.5], base=2)
     1.0
     """
+    if _dask.any_dask(p) and np.ndim(p) == 2:
+        return _dask.rowwise(entropy, p if axis in (-1, 1) else p.T, base=base)
     factor = log_base_factor(base)
     one = np.ndim(p) == 1
     arr = _distributions(p, "p", axis)
@@ -548,6 +633,10 @@ def kl_divergence(p, q, *, base=None, axis=-1, eps=0):
     >>> kl_divergence([0.6, 0.4], [0.6, 0.4])
     0.0
     """
+    if _dask.any_dask(p, q) and np.ndim(p) == 2:
+        if axis in (0, -2):
+            p, q = p.T, q.T
+        return _dask.rowwise(kl_divergence, p, q, base=base, eps=eps)
     factor = log_base_factor(base)
     one = np.ndim(p) == 1 and np.ndim(q) == 1
     P = _distributions(p, "p", axis)
@@ -689,18 +778,14 @@ def _average(loss, sample_weight, normalize):
 
 def _log_loss_general(y_true, y_proba, normalize, sample_weight, labels):
     """Any input scikit-learn accepts, checked in scikit-learn's order."""
-    y_proba = check_array(
-        y_proba, ensure_2d=False, dtype=[np.float64, np.float32, np.float16]
-    )
+    y_proba = check_array(y_proba, ensure_2d=False, dtype=[np.float64, np.float32, np.float16])
     if np.max(y_proba) > 1:
         raise ValueError(f"y_prob contains values greater than 1: {np.max(y_proba)}")
     if np.min(y_proba) < 0:
         raise ValueError(f"y_prob contains values lower than 0: {np.min(y_proba)}")
     check_consistent_length(y_proba, y_true, sample_weight)
     if sample_weight is not None:
-        sw = check_array(
-            sample_weight, ensure_2d=False, dtype=None, input_name="sample_weight"
-        )
+        sw = check_array(sample_weight, ensure_2d=False, dtype=None, input_name="sample_weight")
         # scikit-learn's _check_sample_weight, its messages word for word.
         n_samples = y_proba.shape[0]
         if sw.ndim != 1:
@@ -728,8 +813,7 @@ def _log_loss_general(y_true, y_proba, normalize, sample_weight, labels):
         if not np.all(np.isin(y_true, labels)):
             undeclared = set(y_true) - set(labels)
             raise ValueError(
-                f"y_true contains values {undeclared} not belonging "
-                f"to the passed labels {labels}."
+                f"y_true contains values {undeclared} not belonging to the passed labels {labels}."
             )
     else:
         binarizer.fit(y_true)
@@ -741,9 +825,7 @@ def _log_loss_general(y_true, y_proba, normalize, sample_weight, labels):
                 "list of all expected class labels explicitly through the labels "
                 "argument."
             )
-        raise ValueError(
-            f"The labels array needs to contain at least two labels, got {classes}."
-        )
+        raise ValueError(f"The labels array needs to contain at least two labels, got {classes}.")
     onehot = binarizer.transform(y_true)
     if onehot.shape[1] == 1:
         onehot = np.concatenate([1 - onehot, onehot], axis=1)
@@ -851,6 +933,15 @@ def log_loss(
             stacklevel=2,
         )
         y_proba = y_pred
+    if _dask.any_dask(y_true, y_proba, sample_weight):
+        return _dask.reduce_log_loss(
+            log_loss,
+            y_true,
+            y_proba,
+            normalize=normalize,
+            sample_weight=sample_weight,
+            labels=labels,
+        )
     value = _log_loss_fast(y_true, y_proba, normalize, sample_weight, labels)
     if value is None:
         value = _log_loss_general(y_true, y_proba, normalize, sample_weight, labels)

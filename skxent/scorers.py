@@ -120,7 +120,9 @@ _BUILTIN = {
     "neg_cross_entropy": (metrics.cross_entropy, "predict_proba", {}),
     "neg_cross_entropy_bits": (metrics.cross_entropy, "predict_proba", {"base": 2}),
     "neg_cross_entropy_logits": (
-        metrics.cross_entropy, "decision_function", {"from_logits": True},
+        metrics.cross_entropy,
+        "decision_function",
+        {"from_logits": True},
     ),
     "neg_binary_cross_entropy": (binary_cross_entropy_score, "predict_proba", {}),
     "neg_kl_divergence": (kl_divergence_score, "predict_proba", {}),

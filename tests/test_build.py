@@ -67,9 +67,7 @@ def test_ci_runs_the_readme_commands_verbatim():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     commands = [
-        line.strip()
-        for line in readme.splitlines()
-        if line.startswith("python3 -m venv .venv")
+        line.strip() for line in readme.splitlines() if line.startswith("python3 -m venv .venv")
     ]
     assert len(commands) == 2, commands
     assert commands[0].endswith("python -m skxent demo")

@@ -24,7 +24,10 @@ from skxent import metrics  # noqa: E402
 def client():
     # Two worker processes on loopback, no dashboard: nothing leaves the machine.
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
         dashboard_address=None,
     )
     with distributed.Client(cluster) as c:
@@ -55,14 +58,22 @@ def test_metrics_reduce_chunk_by_chunk_to_the_in_memory_value(request, data, use
         request.getfixturevalue("client")
     proba, logits, y, names, sw, targets = data
     dp, dl, dy, dn, dsw, dt = (
-        _d(proba, 3000), _d(logits, 4100), _d(y, 2500), _d(names, 7000), _d(sw, 5000),
+        _d(proba, 3000),
+        _d(logits, 4100),
+        _d(y, 2500),
+        _d(names, 7000),
+        _d(sw, 5000),
         _d(targets, 3333),
     )
     cases = [
         (metrics.cross_entropy, (y, proba), (dy, dp), {}),
         (metrics.cross_entropy, (names, proba), (dn, dp), {"base": 2}),
-        (metrics.cross_entropy, (y, logits), (dy, dl), {"from_logits": True,
-                                                        "label_smoothing": 0.1}),
+        (
+            metrics.cross_entropy,
+            (y, logits),
+            (dy, dl),
+            {"from_logits": True, "label_smoothing": 0.1},
+        ),
         (metrics.cross_entropy, (targets, proba), (dt, dp), {"reduction": "sum"}),
         (metrics.focal_cross_entropy, (y, proba), (dy, dp), {"gamma": 1.5}),
         (metrics.perplexity, (y, proba), (dy, dp), {}),
@@ -73,24 +84,37 @@ def test_metrics_reduce_chunk_by_chunk_to_the_in_memory_value(request, data, use
         expected = func(*args, **kw)
         assert_allclose(func(*dargs, **kw), expected, rtol=1e-12, err_msg=func.__name__)
         if func is not metrics.perplexity:
-            assert_allclose(func(*dargs, sample_weight=dsw, **kw),
-                            func(*args, sample_weight=sw, **kw), rtol=1e-12)
+            assert_allclose(
+                func(*dargs, sample_weight=dsw, **kw),
+                func(*args, sample_weight=sw, **kw),
+                rtol=1e-12,
+            )
     multilabel = (targets > 0.2).astype(float)
     assert_allclose(
         metrics.binary_cross_entropy(_d(multilabel, 3000), dp, sample_weight=dsw),
-        metrics.binary_cross_entropy(multilabel, proba, sample_weight=sw), rtol=1e-12)
+        metrics.binary_cross_entropy(multilabel, proba, sample_weight=sw),
+        rtol=1e-12,
+    )
     assert_allclose(metrics.entropy(dp), metrics.entropy(proba), rtol=1e-12)
-    assert_allclose(metrics.kl_divergence(dt, dp), metrics.kl_divergence(targets, proba),
-                    rtol=1e-12)
-    assert_allclose(metrics.cross_entropy(dy, dp, reduction="none"),
-                    metrics.cross_entropy(y, proba, reduction="none"), rtol=1e-12)
+    assert_allclose(
+        metrics.kl_divergence(dt, dp), metrics.kl_divergence(targets, proba), rtol=1e-12
+    )
+    assert_allclose(
+        metrics.cross_entropy(dy, dp, reduction="none"),
+        metrics.cross_entropy(y, proba, reduction="none"),
+        rtol=1e-12,
+    )
 
 
 def _search():
     pipe = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))])
     return GridSearchCV(
-        pipe, {"clf__C": [0.1, 1.0, 10.0]}, scoring=["neg_cross_entropy", "accuracy"],
-        refit="neg_cross_entropy", cv=KFold(4, shuffle=True, random_state=0), n_jobs=2,
+        pipe,
+        {"clf__C": [0.1, 1.0, 10.0]},
+        scoring=["neg_cross_entropy", "accuracy"],
+        refit="neg_cross_entropy",
+        cv=KFold(4, shuffle=True, random_state=0),
+        n_jobs=2,
     )
 
 
@@ -108,6 +132,10 @@ def test_grid_search_under_the_dask_joblib_backend_matches_loky(client):
         if key == "params":
             assert ours.cv_results_[key] == value
         else:
-            assert_allclose(np.asarray(ours.cv_results_[key], dtype=float),
-                            np.asarray(value, dtype=float), rtol=1e-12, err_msg=key)
+            assert_allclose(
+                np.asarray(ours.cv_results_[key], dtype=float),
+                np.asarray(value, dtype=float),
+                rtol=1e-12,
+                err_msg=key,
+            )
     assert ours.best_params_ == ref.best_params_

@@ -838,14 +838,14 @@ def test_perplexity_uniform_is_k(k):
 # A weight of 0 removes a term entirely, even one that would be log(0) = -inf
 # unclipped (0 * inf is NaN in floating point; the weighted sum has no such term).
 def test_zero_class_weight_on_zero_probability_is_zero():
-    value = cross_entropy([0, 1], [[0.0, 1.0], [0.5, 0.5]], eps=0, class_weight=[0.0, 1.0],
-                          reduction="none")
+    value = cross_entropy(
+        [0, 1], [[0.0, 1.0], [0.5, 0.5]], eps=0, class_weight=[0.0, 1.0], reduction="none"
+    )
     assert_allclose(value, [0.0, np.log(2)], rtol=1e-15)
     soft = cross_entropy([[1.0, 0.0]], [[0.0, 1.0]], eps=0, class_weight=[0.0, 1.0])
     assert soft == 0.0
 
 
 def test_zero_pos_weight_on_zero_probability_is_zero():
-    value = binary_cross_entropy([1.0, 0.0], [0.0, 0.25], eps=0, pos_weight=0.0,
-                                 reduction="none")
+    value = binary_cross_entropy([1.0, 0.0], [0.0, 0.25], eps=0, pos_weight=0.0, reduction="none")
     assert_allclose(value, [0.0, -np.log1p(-0.25)], rtol=1e-15)

@@ -32,8 +32,14 @@ def test_registration_with_sklearn_worked():
     from sklearn.metrics import get_scorer_names
 
     assert scorers.REGISTERED_WITH_SKLEARN
-    for name in ("neg_cross_entropy", "neg_cross_entropy_bits", "neg_binary_cross_entropy",
-                 "neg_kl_divergence", "neg_perplexity", "neg_focal_cross_entropy"):
+    for name in (
+        "neg_cross_entropy",
+        "neg_cross_entropy_bits",
+        "neg_binary_cross_entropy",
+        "neg_kl_divergence",
+        "neg_perplexity",
+        "neg_focal_cross_entropy",
+    ):
         assert name in get_scorer_names()
         assert name in scorers.get_scorer_names()
     assert "accuracy" in scorers.get_scorer_names()
@@ -105,19 +111,23 @@ def test_grid_search_neg_cross_entropy_equals_neg_log_loss():
     ref = GridSearchCV(_pipeline(), grid, scoring="neg_log_loss", n_jobs=2).fit(X, y)
     assert ours.best_params_ == ref.best_params_
     assert_allclose(ours.best_score_, ref.best_score_, rtol=1e-12)
-    assert_allclose(ours.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"],
-                    rtol=1e-12)
+    assert_allclose(
+        ours.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"], rtol=1e-12
+    )
 
 
 def test_cross_validate_four_scorers_bits_are_nats_over_ln2():
     X, y = load_iris(return_X_y=True)
     res = cross_validate(
-        _pipeline(), X, y,
+        _pipeline(),
+        X,
+        y,
         scoring=["neg_cross_entropy", "neg_cross_entropy_bits", "neg_log_loss", "accuracy"],
     )
     assert_allclose(res["test_neg_cross_entropy"], res["test_neg_log_loss"], rtol=1e-12)
-    assert_allclose(res["test_neg_cross_entropy_bits"],
-                    res["test_neg_cross_entropy"] / np.log(2), rtol=1e-12)
+    assert_allclose(
+        res["test_neg_cross_entropy_bits"], res["test_neg_cross_entropy"] / np.log(2), rtol=1e-12
+    )
     assert np.all((res["test_accuracy"] > 0.8) & (res["test_accuracy"] <= 1))
 
 
@@ -132,15 +142,16 @@ def test_each_scorer_matches_its_metric_on_one_fit():
         "neg_cross_entropy": metrics.cross_entropy(codes, proba),
         "neg_cross_entropy_bits": metrics.cross_entropy(codes, proba, base=2),
         "neg_cross_entropy_logits": metrics.cross_entropy(
-            codes, clf.decision_function(X), from_logits=True),
+            codes, clf.decision_function(X), from_logits=True
+        ),
         "neg_perplexity": metrics.perplexity(codes, proba),
         "neg_focal_cross_entropy": metrics.focal_cross_entropy(codes, proba),
-        "neg_kl_divergence": float(np.mean(metrics.kl_divergence(
-            onehot, proba, eps=np.finfo(float).eps))),
+        "neg_kl_divergence": float(
+            np.mean(metrics.kl_divergence(onehot, proba, eps=np.finfo(float).eps))
+        ),
     }
     for name, value in expected.items():
-        assert_allclose(scorers.get_scorer(name)(clf, X, y_named), -value, rtol=1e-12,
-                        err_msg=name)
+        assert_allclose(scorers.get_scorer(name)(clf, X, y_named), -value, rtol=1e-12, err_msg=name)
 
 
 def test_binary_cross_entropy_scorer_on_a_binary_classifier():
@@ -152,8 +163,7 @@ def test_binary_cross_entropy_scorer_on_a_binary_classifier():
     score = scorers.get_scorer("neg_binary_cross_entropy")(clf, X, y_named)
     assert_allclose(score, -metrics.binary_cross_entropy(target, p_pos), rtol=1e-12)
     # and for a binary problem it is the cross entropy
-    assert_allclose(score, scorers.get_scorer("neg_cross_entropy")(clf, X, y_named),
-                    rtol=1e-12)
+    assert_allclose(score, scorers.get_scorer("neg_cross_entropy")(clf, X, y_named), rtol=1e-12)
 
 
 def test_fold_missing_a_class_scores_with_the_classifiers_classes():
@@ -168,14 +178,14 @@ def test_fold_missing_a_class_scores_with_the_classifiers_classes():
         folds.append((np.setdiff1d(idx, test), test))
     scores = cross_val_score(_pipeline(), X, y, cv=folds, scoring="neg_cross_entropy")
     with pytest.raises(ValueError):
-        cross_val_score(_pipeline(), X, y, cv=folds, scoring="neg_log_loss",
-                        error_score="raise")
+        cross_val_score(_pipeline(), X, y, cv=folds, scoring="neg_log_loss", error_score="raise")
     for (train, test), score in zip(folds, scores):
         clf = _pipeline().fit(X[train], y[train])
         proba = clf.predict_proba(X[test])
         codes = np.searchsorted(clf.classes_, y[test])
-        expected = -np.mean(-np.log(np.clip(proba[np.arange(len(test)), codes],
-                                            np.finfo(float).eps, 1)))
+        expected = -np.mean(
+            -np.log(np.clip(proba[np.arange(len(test)), codes], np.finfo(float).eps, 1))
+        )
         assert_allclose(score, expected, rtol=1e-12)
 
 
@@ -202,8 +212,9 @@ def test_register_a_users_scorer_and_use_it_by_name():
 def test_scoring_dict_works_without_registration():
     X, y = load_iris(return_X_y=True)
     sc = scorers.scoring("neg_cross_entropy", "accuracy")
-    search = GridSearchCV(_pipeline(), {"clf__C": [0.1, 1.0]}, scoring=sc,
-                          refit="neg_cross_entropy", cv=3).fit(X, y)
+    search = GridSearchCV(
+        _pipeline(), {"clf__C": [0.1, 1.0]}, scoring=sc, refit="neg_cross_entropy", cv=3
+    ).fit(X, y)
     assert set(search.cv_results_) >= {"mean_test_neg_cross_entropy", "mean_test_accuracy"}
     with pytest.raises(ValueError, match="at least one"):
         scorers.scoring()
@@ -221,15 +232,18 @@ def test_sample_weight_reaches_scorer_and_fit_through_metadata_routing():
     grid = {"C": [0.1, 1.0]}
     with config_context(enable_metadata_routing=True):
         weighted = scorers.get_scorer("neg_cross_entropy").set_score_request(sample_weight=True)
-        unweighted = scorers.get_scorer("neg_cross_entropy").set_score_request(
-            sample_weight=False)
+        unweighted = scorers.get_scorer("neg_cross_entropy").set_score_request(sample_weight=False)
         est = LogisticRegression(max_iter=2000).set_fit_request(sample_weight=True)
-        res = GridSearchCV(est, grid, cv=cv, scoring={"w": weighted, "u": unweighted},
-                           refit=False).fit(X, y, sample_weight=sw).cv_results_
+        res = (
+            GridSearchCV(est, grid, cv=cv, scoring={"w": weighted, "u": unweighted}, refit=False)
+            .fit(X, y, sample_weight=sw)
+            .cv_results_
+        )
     for i, params in enumerate(res["params"]):
         for fold, (train, test) in enumerate(cv.split(X, y)):
             clf = LogisticRegression(max_iter=2000, **params).fit(
-                X[train], y[train], sample_weight=sw[train])
+                X[train], y[train], sample_weight=sw[train]
+            )
             proba = clf.predict_proba(X[test])
             w = metrics.cross_entropy(y[test], proba, sample_weight=sw[test])
             u = metrics.cross_entropy(y[test], proba)
