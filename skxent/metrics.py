@@ -763,7 +763,7 @@ def _log_loss_fast(y_true, y_proba, normalize, sample_weight, labels):
             warnings.warn(_SUM_WARNING, UserWarning, stacklevel=3)
     # The same log and the same reduction as scikit-learn, on the n picked
     # entries only: -sum_c t_c log(q_c) has a single non-zero term per row.
-    loss = np.log(picked)
+    loss = np.log(picked, out=picked)
     np.negative(loss, out=loss)
     return _average(loss, sample_weight, normalize)
 
