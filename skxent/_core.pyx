@@ -110,21 +110,23 @@ cdef inline double _exp_shift(
     return m
 
 
-cdef inline double _sum4(const floating *x, Py_ssize_t k) noexcept nogil:
-    """Sum in double with four running sums: an add's latency, not its
-    throughput, bounds a single running sum over a short row."""
+cdef inline double _sum_but(const floating *x, Py_ssize_t k, Py_ssize_t skip) noexcept nogil:
+    """Sum of x[c] for c != skip, in double, with two running sums.
+
+    An add's latency, not its throughput, bounds a single running sum over a
+    short row.  The skipped entry is masked by a select, not by overwriting it
+    in memory: a store followed by a wider load of the same bytes stalls the
+    pipeline (failed store-to-load forwarding).
+    """
     cdef Py_ssize_t c = 0
-    cdef double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-    while c + 4 <= k:
+    cdef double s0 = 0.0, s1 = 0.0
+    while c + 2 <= k:
+        s0 = s0 + (x[c] if c != skip else 0.0)
+        s1 = s1 + (x[c + 1] if c + 1 != skip else 0.0)
+        c = c + 2
+    if c < k and c != skip:
         s0 = s0 + x[c]
-        s1 = s1 + x[c + 1]
-        s2 = s2 + x[c + 2]
-        s3 = s3 + x[c + 3]
-        c = c + 4
-    while c < k:
-        s0 = s0 + x[c]
-        c = c + 1
-    return (s0 + s1) + (s2 + s3)
+    return s0 + s1
 
 
 cdef void _softmax_chunk(
@@ -189,9 +191,7 @@ cdef void _softmax_chunk(
     for i in range(r):
         gi = g + i * k
         # exp(0) = 1 exactly at the argmax: leave it out of the sum.
-        gi[am[i]] = 0
-        ri = _sum4(gi, k)
-        gi[am[i]] = 1
+        ri = _sum_but(gi, k, am[i])
         rest[i] = ri
         u[i] = 1.0 + ri
     skx_log_vec(u, logu, <int> r)
