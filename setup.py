@@ -8,7 +8,6 @@ import sys
 import tempfile
 import textwrap
 
-import numpy as np
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -42,9 +41,7 @@ def _compiles(compiler, source, flags):
             f.write(source)
         try:
             objects = compiler.compile([path], output_dir=tmp, extra_postargs=flags)
-            compiler.link_executable(
-                objects, "probe", output_dir=tmp, extra_postargs=flags
-            )
+            compiler.link_executable(objects, "probe", output_dir=tmp, extra_postargs=flags)
         except Exception:  # noqa: BLE001 - any failure means "not available"
             return False
     return True
@@ -90,8 +87,7 @@ extensions = [
     Extension(
         "skxent._core",
         ["skxent/_core.pyx"],
-        include_dirs=[np.get_include(), "skxent"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+        include_dirs=["skxent"],
         libraries=[] if sys.platform == "win32" else ["m"],
         depends=["skxent/_simd.h"],
     )

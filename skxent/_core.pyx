@@ -24,13 +24,11 @@ ctypedef fused floating:
     double
 
 cdef extern from "_simd.h" nogil:
-    void skx_exp_shift_d(const double *z, double m, double *p, int k)
-    void skx_exp_shift_f(const float *z, float m, float *p, int k)
+    void skx_exp_d(const double *x, double *out, Py_ssize_t n)
+    void skx_exp_f(const float *x, float *out, Py_ssize_t n)
+    void skx_log_d(const double *x, double *out, Py_ssize_t n)
     int SKX_VECTOR_EXP
     int SKX_OPENMP
-    void skx_exp_inplace_d(double *x, int n)
-    void skx_exp_inplace_f(float *x, int n)
-    void skx_log_vec(const double *x, double *out, int n)
 
 cdef extern from *:
     """
@@ -76,40 +74,6 @@ def max_threads():
 # One sample
 # ---------------------------------------------------------------------------
 
-cdef inline double _exp_shift(
-    const floating *z,  # IN (k,)
-    floating *e,        # OUT (k,) exp(z - max(z))
-    Py_ssize_t k,
-    Py_ssize_t *argmax,  # OUT
-    double *rest,        # OUT sum of e over every class but the argmax
-) noexcept nogil:
-    """Shifted exponentials of one row; returns max(z).
-
-    Log-sum-exp with the maximum subtracted (no overflow), and the sum split as
-    ``1 + rest`` so that ``lse(z) = max(z) + log1p(rest)`` keeps full relative
-    precision when one class dominates (``log(1 + rest)`` would round ``rest``
-    away: for z = (10, -10) the loss is 2.06e-9 and ``log`` gets only 7 digits).
-    """
-    cdef Py_ssize_t c, am = 0
-    cdef floating m = z[0]
-    cdef double r = 0.0
-    for c in range(1, k):
-        if z[c] > m:
-            m = z[c]
-            am = c
-    if floating is double:
-        skx_exp_shift_d(z, m, e, <int> k)
-    else:
-        skx_exp_shift_f(z, m, e, <int> k)
-    for c in range(am):
-        r = r + e[c]
-    for c in range(am + 1, k):
-        r = r + e[c]
-    argmax[0] = am
-    rest[0] = r
-    return m
-
-
 cdef inline double _sum_but(const floating *x, Py_ssize_t k, Py_ssize_t skip) noexcept nogil:
     """Sum of x[c] for c != skip, in double, with two running sums.
 
@@ -129,9 +93,33 @@ cdef inline double _sum_but(const floating *x, Py_ssize_t k, Py_ssize_t skip) no
     return s0 + s1
 
 
+cdef inline double _exp_shift(
+    const floating *z,  # IN (k,)
+    floating *e,        # OUT (k,) exp(z - max(z))
+    Py_ssize_t k,
+    Py_ssize_t *argmax,  # OUT first argmax
+    double *rest,        # OUT sum of e over every class but the argmax
+) noexcept nogil:
+    """Shifted exponentials of one row, as _softmax_chunk computes them; returns max(z)."""
+    cdef Py_ssize_t c, am = 0
+    cdef floating m = z[0]
+    for c in range(1, k):
+        am = c if z[c] > m else am
+        m = z[c] if z[c] > m else m
+    for c in range(k):
+        e[c] = z[c] - m
+    if floating is double:
+        skx_exp_d(e, e, k)
+    else:
+        skx_exp_f(e, e, k)
+    argmax[0] = am
+    rest[0] = _sum_but(e, k, am)
+    return m
+
+
 cdef void _softmax_chunk(
     const floating *z,      # IN (r, k) raw scores of r consecutive rows
-    const floating *y,      # IN (r,) class indices, or NULL when `t` is given
+    const Py_ssize_t *y,    # IN (r,) class indices, or NULL when `t` is given
     const floating *t,      # IN (r, k) target distributions, or NULL
     Py_ssize_t r,
     Py_ssize_t k,
@@ -185,16 +173,16 @@ cdef void _softmax_chunk(
         for c in range(k):
             gi[c] = zi[c] - mi
     if floating is double:
-        skx_exp_inplace_d(g, <int> (r * k))
+        skx_exp_d(g, g, r * k)
     else:
-        skx_exp_inplace_f(g, <int> (r * k))
+        skx_exp_f(g, g, r * k)
     for i in range(r):
         gi = g + i * k
         # exp(0) = 1 exactly at the argmax: leave it out of the sum.
         ri = _sum_but(gi, k, am[i])
         rest[i] = ri
         u[i] = 1.0 + ri
-    skx_log_vec(u, logu, <int> r)
+    skx_log_d(u, logu, r)
 
     for i in range(r):
         zi = z + i * k
@@ -207,7 +195,7 @@ cdef void _softmax_chunk(
 
         if t == NULL and smoothing == 0.0:
             # Hard label: a single term.
-            yi = <Py_ssize_t> y[i]
+            yi = y[i]
             wc = cw[yi] if cw != NULL else 1.0
             loss_out[i] = <floating> (wi * wc * ((m[i] - zi[yi]) + lse1))
             if want_grad:
@@ -221,7 +209,7 @@ cdef void _softmax_chunk(
                     gi[yi] = <floating> (wi * wc * (py - 1.0))
             continue
 
-        yi = -1 if t != NULL else <Py_ssize_t> y[i]
+        yi = -1 if t != NULL else y[i]
         loss = 0.0
         S = 0.0
         for c in range(k):
@@ -238,7 +226,7 @@ cdef void _softmax_chunk(
                 gi[c] = <floating> (wi * (S * (gi[c] * inv) - wc * tc))
 
 
-cdef inline double _softmax_hessp_row(
+cdef inline void _softmax_hessp_row(
     const floating *z,      # IN (k,)
     Py_ssize_t y,           # IN class index, or -1 when `t` is given
     const floating *t,      # IN (k,) or NULL
@@ -251,8 +239,7 @@ cdef inline double _softmax_hessp_row(
 ) noexcept nogil:
     """(H v)_c = w S (p_c v_c - p_c (p . v)), H = w S (diag(p) - p p^T).
 
-    S = sum_c cw_c t_c is the total target mass (1 without class weights);
-    returns nothing useful (0).
+    S = sum_c cw_c t_c is the total target mass (1 without class weights).
     """
     cdef Py_ssize_t c, am
     cdef double rest, inv, tc, S = 0.0, pv = 0.0
@@ -272,7 +259,6 @@ cdef inline double _softmax_hessp_row(
         pv = pv + (hv[c] * inv) * v[c]
     for c in range(k):
         hv[c] = <floating> (w * S * (hv[c] * inv) * (v[c] - pv))
-    return 0.0
 
 
 cdef inline double _sigmoid_elem(
@@ -318,7 +304,7 @@ cdef inline double _sigmoid_elem(
 
 def softmax_loss_gradient(
     const floating[:, ::1] raw,          # IN (n, k)
-    const floating[::1] y,               # IN (n,) class indices, or empty
+    const Py_ssize_t[::1] y,             # IN (n,) class indices, or empty
     const floating[:, ::1] target,       # IN (n, k) targets, or (0, k)
     const double[::1] sample_weight,     # IN (n,) or empty
     const double[::1] class_weight,      # IN (k,) or empty
@@ -328,20 +314,28 @@ def softmax_loss_gradient(
     int n_threads,
 ):
     """Per-sample softmax cross entropy and its gradient w.r.t. ``raw``."""
-    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i0, r
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i0 = 0, r = 0
     cdef Py_ssize_t n_chunks = (n + CHUNK - 1) // CHUNK, ch
     cdef bint want_grad = gradient_out.shape[0] > 0
     cdef bint has_t = target.shape[0] > 0
     cdef bint has_sw = sample_weight.shape[0] > 0
     cdef const double *cw = &class_weight[0] if class_weight.shape[0] > 0 else NULL
     cdef floating *scratch
+    # Shared flag (an element write is not made thread-private, a variable is).
+    cdef int out_of_memory[1]
+    out_of_memory[0] = 0
     if n == 0:
         return
     with nogil, parallel(num_threads=n_threads):
+        # Without a gradient to write into, each thread needs a chunk of scratch.
         scratch = NULL
         if not want_grad:
-            scratch = <floating *> malloc(CHUNK * k * sizeof(floating))
+            scratch = <floating *> malloc(min(CHUNK, n) * k * sizeof(floating))
+            if scratch == NULL:
+                out_of_memory[0] = 1
         for ch in prange(n_chunks, schedule="static"):
+            if out_of_memory[0]:
+                continue
             i0 = ch * CHUNK
             r = min(CHUNK, n - i0)
             _softmax_chunk(
@@ -358,11 +352,13 @@ def softmax_loss_gradient(
                 &loss_out[i0],
             )
         free(scratch)
+    if out_of_memory[0]:
+        raise MemoryError(f"no memory for a scratch chunk of {CHUNK} x {k} scores")
 
 
 def softmax_hessp(
     const floating[:, ::1] raw,          # IN (n, k)
-    const floating[::1] y,               # IN (n,) or empty
+    const Py_ssize_t[::1] y,             # IN (n,) or empty
     const floating[:, ::1] target,       # IN (n, k) or (0, k)
     const double[::1] sample_weight,     # IN (n,) or empty
     const double[::1] class_weight,      # IN (k,) or empty
@@ -381,7 +377,7 @@ def softmax_hessp(
     for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
         _softmax_hessp_row(
             &raw[i, 0],
-            -1 if has_t else <Py_ssize_t> y[i],
+            -1 if has_t else y[i],
             &target[i, 0] if has_t else NULL,
             k,
             sample_weight[i] if has_sw else 1.0,

@@ -67,11 +67,21 @@ def _needs_global_labels(y_true):
     return getattr(y_true, "ndim", 1) == 1 and dtype.kind not in "biuf"
 
 
+def _block_weights(sw):
+    """One block of sample weights, checked as the in-memory path checks them."""
+    sw = np.asarray(sw, dtype=np.float64)
+    ok = np.isfinite(sw) & (sw >= 0)
+    if not ok.all():
+        v = sw[~ok][0]
+        raise ValueError(f"sample_weight must be finite and non-negative; found {v!r}")
+    return sw
+
+
 def _sum_block(func, yt, yp, sw, kwargs):
     per_sample = np.asarray(func(yt, yp, sample_weight=None, reduction="none", **kwargs))
     if sw is None:
         return float(per_sample.sum()), float(per_sample.shape[0])
-    sw = np.asarray(sw, dtype=np.float64)
+    sw = _block_weights(sw)
     return float(per_sample @ sw), float(sw.sum())
 
 
@@ -120,8 +130,10 @@ def reduce_log_loss(func, y_true, y_proba, *, normalize=True, sample_weight=None
         return total
     if sample_weight is None:
         return total / slices[-1].stop
-    weight = sample_weight.sum()
-    weight = float(weight.compute() if is_dask_collection(weight) else weight)
+    if is_dask_collection(sample_weight):
+        weight = float(sample_weight.sum().compute())
+    else:
+        weight = float(np.asarray(sample_weight, dtype=np.float64).sum())
     return total / weight
 
 

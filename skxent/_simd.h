@@ -1,5 +1,6 @@
 /*
- * The one loop of skxent that must vectorise: p[j] = exp(z[j] - m).
+ * The loops of skxent that must vectorise: exp over a chunk of softmax rows, and
+ * the log of the chunk's row sums.
  *
  * gcc turns a loop over exp() into calls of glibc's vector exp (libmvec,
  * _ZGVbN2v_exp / _ZGVbN4v_expf: two doubles or four floats per call on baseline
@@ -8,9 +9,10 @@
  * use: linked into a shared object it adds crtfastmath.o, which turns on
  * flush-to-zero for the whole process at import, and it lets the compiler drop
  * the isnan/isinf checks the validation relies on.  So we declare the vector
- * variants ourselves, for this loop only.  libmvec's exp is accurate to within
- * 4 ulp (glibc manual, "Known Maximum Errors in Math Functions"); everything
- * else in skxent uses the scalar libm functions.
+ * variants ourselves.  libmvec's exp and log are accurate to within 4 ulp (glibc
+ * manual, "Known Maximum Errors in Math Functions").  The declarations apply to
+ * this translation unit; gcc uses the vector variants only in loops it
+ * vectorises, which the kernels keep to the ones below.
  *
  * Other compilers and platforms get the plain loop, which is correct, only
  * slower.
@@ -19,6 +21,7 @@
 #define SKXENT_SIMD_H
 
 #include <math.h>
+#include <stddef.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
     && defined(__linux__) && defined(__GLIBC__)
@@ -29,7 +32,9 @@ __attribute__((__simd__("notinbranch"))) extern double log(double);
 /* One build runs everywhere: the loader picks the widest clone the CPU has
    (glibc ifunc), and each clone calls libmvec's exp of its width. */
 #define SKX_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define SKX_SIMD _Pragma("omp simd")
 #else
+#define SKX_SIMD
 #define SKX_CLONES
 #define SKX_VECTOR_EXP 0
 #endif
@@ -40,98 +45,37 @@ __attribute__((__simd__("notinbranch"))) extern double log(double);
 #define SKX_OPENMP 0
 #endif
 
-/* Fixed-width chunks (8 doubles, 16 floats: one AVX-512 register) so that the
-   loop has no scalar epilogue: the tail goes through the vector exp too, padded
-   with zeros, instead of one scalar exp() call per leftover element. */
-SKX_CLONES static void skx_exp_shift_d(const double *restrict z, double m,
-                                       double *restrict p, int k)
-{
-    const int whole = k - k % 8;
-    int j;
-#pragma omp simd
-    for (j = 0; j < whole; j++) {
-        p[j] = exp(z[j] - m);
-    }
-    j = whole;
-    if (j < k) {
-        double buf[8];
-        for (int i = 0; i < 8; i++) {
-            buf[i] = (j + i < k) ? z[j + i] - m : 0.0;
-        }
-#pragma omp simd
-        for (int i = 0; i < 8; i++) {
-            buf[i] = exp(buf[i]);
-        }
-        for (int i = 0; j + i < k; i++) {
-            p[j + i] = buf[i];
-        }
-    }
+/* x[j] = exp(x[j]) in place.  The bulk runs in whole vectors of 8 doubles (16
+   floats), a multiple of every clone's width, and the tail goes through the
+   same vector exp, padded, in a small buffer: every element gets the same
+   function whatever its position, so a row's result does not depend on the
+   rows around it or on n. */
+#define SKX_MAP(NAME, T, W, F)                                                \
+SKX_CLONES static void NAME(const T *x, T *out, ptrdiff_t n)                 \
+{                                                                             \
+    const ptrdiff_t whole = n - n % (W);                                      \
+    ptrdiff_t j;                                                              \
+    SKX_SIMD                                                                  \
+    for (j = 0; j < whole; j++) {                                             \
+        out[j] = F(x[j]);                                                     \
+    }                                                                         \
+    if (whole < n) {                                                          \
+        T buf[W];                                                             \
+        for (int i = 0; i < (W); i++) {                                       \
+            buf[i] = (whole + i < n) ? x[whole + i] : (T)1;                   \
+        }                                                                     \
+        SKX_SIMD                                                              \
+        for (int i = 0; i < (W); i++) {                                       \
+            buf[i] = F(buf[i]);                                               \
+        }                                                                     \
+        for (j = whole; j < n; j++) {                                         \
+            out[j] = buf[j - whole];                                          \
+        }                                                                     \
+    }                                                                         \
 }
 
-SKX_CLONES static void skx_exp_shift_f(const float *restrict z, float m,
-                                       float *restrict p, int k)
-{
-    const int whole = k - k % 16;
-    int j;
-#pragma omp simd
-    for (j = 0; j < whole; j++) {
-        p[j] = expf(z[j] - m);
-    }
-    j = whole;
-    if (j < k) {
-        float buf[16];
-        for (int i = 0; i < 16; i++) {
-            buf[i] = (j + i < k) ? z[j + i] - m : 0.0f;
-        }
-#pragma omp simd
-        for (int i = 0; i < 16; i++) {
-            buf[i] = expf(buf[i]);
-        }
-        for (int i = 0; j + i < k; i++) {
-            p[j + i] = buf[i];
-        }
-    }
-}
-
-/* In place: x[j] = exp(x[j]) over a whole chunk of rows, so the vector calls
-   run full and only the last few elements go through the scalar epilogue. */
-SKX_CLONES static void skx_exp_inplace_d(double *restrict x, int n)
-{
-#pragma omp simd
-    for (int j = 0; j < n; j++) {
-        x[j] = exp(x[j]);
-    }
-}
-
-SKX_CLONES static void skx_exp_inplace_f(float *restrict x, int n)
-{
-#pragma omp simd
-    for (int j = 0; j < n; j++) {
-        x[j] = expf(x[j]);
-    }
-}
-
-/* out[j] = log(x[j]); libmvec's log is accurate to a few ulp. */
-SKX_CLONES static void skx_log_vec(const double *restrict x, double *restrict out,
-                                   int n)
-{
-#pragma omp simd
-    for (int j = 0; j < n; j++) {
-        out[j] = log(x[j]);
-    }
-}
-
-/* log1p(x) for x >= 0 from one log() and one division (Goldberg, "What every
-   computer scientist should know about floating-point arithmetic", 1991,
-   Theorem 4): with u = 1 + x rounded, log(u) * x / (u - 1) is accurate to a few
-   ulp, and glibc's log is several times faster than its log1p. */
-static inline double skx_log1p(double x)
-{
-    double u = 1.0 + x;
-    if (u == 1.0) {
-        return x;
-    }
-    return log(u) * x / (u - 1.0);
-}
+SKX_MAP(skx_exp_d, double, 8, exp)
+SKX_MAP(skx_exp_f, float, 16, expf)
+SKX_MAP(skx_log_d, double, 8, log)
 
 #endif /* SKXENT_SIMD_H */

@@ -170,9 +170,25 @@ def raise_bad_row(arr, status, name, tol, what="probabilities"):
     raise ValueError(msg)
 
 
-def check_distribution_rows(arr, name, what="probabilities"):
-    """Check that every row of a 2-D float array is a probability distribution."""
-    tol = sum_tolerance(arr.dtype)
+def input_dtype(x):
+    """The float dtype the user's values were given in (float64 for integers)."""
+    dtype = np.asarray(x).dtype if not hasattr(x, "dtype") else np.dtype(x.dtype)
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def loosest(*dtypes):
+    """Of float dtypes, the least precise: the one whose rounding tolerances apply."""
+    return max((np.dtype(d) for d in dtypes), key=lambda d: np.finfo(d).eps)
+
+
+def check_distribution_rows(arr, name, what="probabilities", tol_dtype=None):
+    """Check that every row of a 2-D float array is a probability distribution.
+
+    The tolerance on the row sums is that of ``tol_dtype``, the dtype the values
+    were given in, when they were converted to a more precise one: float32
+    rows normalised in float32 sum to one only within float32's rounding.
+    """
+    tol = sum_tolerance(arr.dtype if tol_dtype is None else loosest(arr.dtype, tol_dtype))
     status = np.empty(arr.shape[0], dtype=np.int8)
     _core.check_rows(arr, tol, status, n_threads_for(arr.size))
     if status.any():
@@ -220,7 +236,7 @@ def encode_labels(y_true, n_classes, labels=None, name="y_true"):
         if np.any(bad):
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"{name} contains label {y[i]!r} (at index {i}), which is not in labels"
+                f"{name} contains label {y[i].item()!r} (at index {i}), which is not in labels"
             )
         return np.ascontiguousarray(order[pos_c], dtype=np.intp)
 
@@ -236,7 +252,7 @@ def encode_labels(y_true, n_classes, labels=None, name="y_true"):
                 )
         ymin, ymax = y.min(), y.max()
         if ymin < 0 or ymax >= n_classes:
-            v = ymin if ymin < 0 else ymax
+            v = (ymin if ymin < 0 else ymax).item()
             raise ValueError(
                 f"{name} contains label {v!r}, outside the {n_classes} columns of y_pred: "
                 f"integer labels are column indices 0..{n_classes - 1} "

@@ -17,7 +17,12 @@ import numbers
 import numpy as np
 
 from . import _core
-from ._validation import check_distribution_rows, check_label_smoothing, n_threads_for
+from ._validation import (
+    check_distribution_rows,
+    check_label_smoothing,
+    input_dtype,
+    n_threads_for,
+)
 
 __all__ = ["loss_gradient", "hessp"]
 
@@ -47,20 +52,14 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
         if k == 0:
             raise ValueError(f"raw must have at least one column (class); got shape {raw.shape}")
         if y.shape == (n,):
-            labels = np.ascontiguousarray(y, dtype=dtype)
+            labels = _class_indices(y, k)
             target = np.empty((0, k), dtype=dtype)
-            # The kernel indexes rows with these: out of range (or NaN) would be
-            # memory corruption, a fraction silently another class.
-            bad = _core.first_bad_index(labels, k)
-            if bad >= 0:
-                raise ValueError(
-                    f"y must hold whole class indices in 0..{k - 1}; y[{bad}] is "
-                    f"{labels[bad]!r} (for soft targets pass an (n, k) matrix)"
-                )
         elif y.shape == (n, k):
-            labels = np.empty(0, dtype=dtype)
+            labels = np.empty(0, dtype=np.intp)
             target = np.ascontiguousarray(y, dtype=dtype)
-            check_distribution_rows(target, "y", what="target probabilities")
+            check_distribution_rows(
+                target, "y", what="target probabilities", tol_dtype=input_dtype(y)
+            )
         else:
             raise ValueError(
                 f"y must be class indices of shape ({n},) or targets of shape ({n}, {k}); "
@@ -105,6 +104,28 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
     return raw, labels, target, sw, cw, dtype
 
 
+def _class_indices(y, k):
+    """y as intp class indices, checked in its own dtype before any cast.
+
+    The kernel indexes rows with them: out of range (or NaN) would be memory
+    corruption, a fraction silently another class.  One pass over y.
+    """
+    if y.dtype.kind == "f":
+        values = np.ascontiguousarray(y, dtype=np.float64)  # exact for float16/32
+        bad = _core.first_bad_index(values, k)
+        if bad >= 0:
+            raise ValueError(
+                f"y must hold whole class indices in 0..{k - 1}; y[{bad}] is "
+                f"{values[bad].item()!r} (for soft targets pass an (n, k) matrix)"
+            )
+        return values.astype(np.intp)
+    lo, hi = y.min(), y.max()
+    if lo < 0 or hi > k - 1:
+        bad = int(np.flatnonzero((y < 0) | (y > k - 1))[0])
+        raise ValueError(f"y must hold class indices in 0..{k - 1}; y[{bad}] is {y[bad].item()!r}")
+    return np.ascontiguousarray(y, dtype=np.intp)
+
+
 def _check_weights(w, name):
     if not (w >= 0).all() or not np.isfinite(w).all():  # NaN fails w >= 0
         i = int(np.flatnonzero(~((w >= 0) & np.isfinite(w)))[0])
@@ -127,6 +148,11 @@ def _check_finite(values, raw, vector=None):
     if vector is not None and not np.isfinite(vector[i]).all():
         raise ValueError(f"vector must be finite; row {i} is {vector[i]}")
     row = raw[i] if raw.ndim == 2 else raw[i : i + 1]
+    if np.isfinite(row).all():
+        raise ValueError(
+            f"the loss overflows {raw.dtype}: the raw scores of row {i} are too large "
+            f"in magnitude ({np.abs(row).max()!r})"
+        )
     raise ValueError(
         f"raw must be finite (a -inf score is allowed only where the target is 0); row {i} is {row}"
     )
@@ -252,6 +278,7 @@ def loss_gradient(
     if n_cols > 1 or raw.ndim == 2:
         np.sum(elem, axis=1, out=loss)
     _check_finite(loss, raw)
+    _check_finite(grad, raw)  # a zero weight hides a NaN score from the loss only
     return loss, grad
 
 

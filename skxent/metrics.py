@@ -5,7 +5,8 @@ Every function takes array-likes and returns a Python float, or a 1-D array for
 
 - ``sample_weight`` (n,): weighted mean (``"mean"``) or weighted sum (``"sum"``).
 - ``base``: None for nats, 2 for bits, any positive number other than 1.
-- ``reduction``: ``"mean"`` (default), ``"sum"`` or ``"none"``.
+- ``reduction``: ``"mean"`` (default), ``"sum"`` or ``"none"`` (per-sample
+  values, times the sample weights when given, so that they add up to ``"sum"``).
 - ``from_logits``: the prediction is raw scores; a stable log-softmax /
   log-sigmoid is used, never ``log(softmax(z))``.
 - ``label_smoothing`` ε in [0, 1): the target becomes (1 − ε) t + ε / k.
@@ -21,9 +22,7 @@ import warnings
 
 import numpy as np
 from scipy import special
-from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Hidden, validate_params
-from sklearn.utils.validation import check_array, check_consistent_length
 
 from . import _core, _dask
 from ._validation import (
@@ -36,7 +35,9 @@ from ._validation import (
     check_sample_weight,
     clip_value,
     encode_labels,
+    input_dtype,
     log_base_factor,
+    loosest,
     n_threads_for,
     raise_bad_row,
     sum_tolerance,
@@ -64,6 +65,8 @@ def _reduce(per_sample, sample_weight, reduction, factor):
     """Apply the reduction to per-sample losses in nats; scale to the base."""
     if reduction == "none":
         out = np.asarray(per_sample, dtype=np.float64)
+        if sample_weight is not None:
+            out = out * sample_weight  # so that "sum" is the sum of "none"
         return out * factor if factor != 1.0 else out
     per_sample = np.ascontiguousarray(per_sample)
     total, wsum = _core.block_sum(
@@ -106,11 +109,22 @@ def _prepare_multiclass(y_true, y_pred, labels, from_logits):
             raise ValueError(
                 f"y_true (a target matrix) has {target.shape[1]} columns but y_pred has {k}"
             )
-        check_distribution_rows(target, "y_true", what="target probabilities")
+        check_distribution_rows(
+            target, "y_true", what="target probabilities", tol_dtype=input_dtype(yt)
+        )
         return pred, None, target
     codes = encode_labels(yt, k, labels)
     check_consistent_samples(codes.shape[0], n)
     return pred, codes, None
+
+
+def _key_labels(weights, labels, y_true):
+    """The labels a dict of class weights is keyed by: ``labels``, or else, for
+    labels that are not column indices, their sorted unique values."""
+    if labels is not None or not isinstance(weights, dict):
+        return labels
+    y = np.asarray(y_true)
+    return np.unique(y) if y.ndim == 1 and y.dtype.kind not in "biuf" else None
 
 
 def _check_logits(raw, per_sample):
@@ -134,7 +148,7 @@ def _softmax_per_sample(pred, codes, target, class_weight, smoothing):
     loss = np.empty(n, dtype=dtype)
     _core.softmax_loss_gradient(
         pred,
-        _EMPTY.astype(dtype) if codes is None else codes.astype(dtype),
+        np.empty(0, dtype=np.intp) if codes is None else codes,
         np.empty((0, k), dtype=dtype) if target is None else target,
         _EMPTY,
         _EMPTY if class_weight is None else class_weight,
@@ -147,10 +161,10 @@ def _softmax_per_sample(pred, codes, target, class_weight, smoothing):
     return loss.astype(np.float64, copy=False)
 
 
-def _proba_per_sample(pred, codes, target, class_weight, smoothing, clip):
+def _proba_per_sample(pred, codes, target, class_weight, smoothing, clip, given_dtype):
     """Per-sample cross entropy from probabilities, every row checked, in nats."""
     n, k = pred.shape
-    tol = sum_tolerance(pred.dtype)
+    tol = sum_tolerance(loosest(pred.dtype, given_dtype))
     loss = np.empty(n, dtype=np.float64)
     status = np.empty(n, dtype=np.int8)
     _core.xent_proba(
@@ -260,12 +274,13 @@ def cross_entropy(
     pred, codes, target = _prepare_multiclass(y_true, y_pred, labels, from_logits)
     n, k = pred.shape
     sw = check_sample_weight(sample_weight, n)
-    cw = check_class_weight(class_weight, k, labels)
+    cw = check_class_weight(class_weight, k, _key_labels(class_weight, labels, y_true))
     if from_logits:
         per_sample = _softmax_per_sample(pred, codes, target, cw, smoothing)
     else:
-        clip = clip_value(eps, pred.dtype)
-        per_sample = _proba_per_sample(pred, codes, target, cw, smoothing, clip)
+        given = input_dtype(y_pred)  # float16 keeps its own eps and tolerance
+        clip = clip_value(eps, given)
+        per_sample = _proba_per_sample(pred, codes, target, cw, smoothing, clip, given)
     return _reduce(per_sample, sw, reduction, factor)
 
 
@@ -413,7 +428,7 @@ def binary_cross_entropy(
             raise ValueError(
                 f"y_pred must hold probabilities in [0, 1]; entry ({i}, {j}) is {pred2[i, j]!r}"
             )
-        clip = clip_value(eps, pred2.dtype)
+        clip = clip_value(eps, input_dtype(y_pred))
         q = np.clip(pred2, clip, 1 - clip).astype(np.float64)
         t = (1.0 - smoothing) * target2.astype(np.float64) + 0.5 * smoothing
         # xlogy: a zero target costs nothing even where q is 0 or 1; log1p(-q)
@@ -520,7 +535,7 @@ def focal_cross_entropy(
             raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}")
         aw = np.array([1.0 - a, a])
     else:
-        aw = check_class_weight(alpha, k, labels, name="alpha")
+        aw = check_class_weight(alpha, k, _key_labels(alpha, labels, y_true), name="alpha")
 
     x = pred.astype(np.float64)
     if from_logits:
@@ -530,12 +545,13 @@ def focal_cross_entropy(
         logq = special.log_softmax(x, axis=1)
         one_minus_q = -np.expm1(logq)
     else:
-        tol = sum_tolerance(pred.dtype)
+        given = input_dtype(y_pred)
+        tol = sum_tolerance(loosest(pred.dtype, given))
         status = np.empty(n, dtype=np.int8)
         _core.check_rows(pred, tol, status, n_threads_for(pred.size))
         if status.any():
             raise_bad_row(pred, status, "y_pred", tol)
-        clip = clip_value(eps, pred.dtype)
+        clip = clip_value(eps, given)
         q = np.clip(x, clip, 1 - clip)
         with np.errstate(divide="ignore"):
             logq = np.log(q)
@@ -598,7 +614,7 @@ def entropy(p, *, base=None, axis=-1):
     factor = log_base_factor(base)
     one = np.ndim(p) == 1
     arr = _distributions(p, "p", axis)
-    check_distribution_rows(arr, "p")
+    check_distribution_rows(arr, "p", tol_dtype=input_dtype(p))
     h = special.entr(arr).sum(axis=1) * factor
     return float(h[0]) if one else h
 
@@ -643,8 +659,8 @@ def kl_divergence(p, q, *, base=None, axis=-1, eps=0):
     Q = _distributions(q, "q", axis)
     if P.shape != Q.shape:
         raise ValueError(f"p and q must have the same shape; got {P.shape} and {Q.shape}")
-    check_distribution_rows(P, "p")
-    check_distribution_rows(Q, "q")
+    check_distribution_rows(P, "p", tol_dtype=input_dtype(p))
+    check_distribution_rows(Q, "q", tol_dtype=input_dtype(q))
     clip = clip_value(eps, np.float64)
     Qc = np.maximum(Q, clip) if clip > 0 else Q
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -662,8 +678,6 @@ def kl_divergence(p, q, *, base=None, axis=-1, eps=0):
 # ---------------------------------------------------------------------------
 # log_loss: the drop-in for sklearn.metrics.log_loss
 # ---------------------------------------------------------------------------
-
-_SUM_WARNING = "The y_prob values do not sum to one. Make sure to pass probabilities."
 
 
 def _encode_fast(y, labels):
@@ -756,11 +770,7 @@ def _log_loss_fast(y_true, y_proba, normalize, sample_weight, labels):
         margin = 1e-6 * tol + (proba.shape[1] + 4) * eps
         _core.gather_proba(proba, codes, eps, max(tol - margin, 0.0), picked, status, nt)
     if status.any():
-        if (status != 4).any():
-            return None  # an error: let the general path raise it
-        sums = np.sum(y_proba, axis=1)
-        if not np.all(np.isclose(sums, np.asarray(1, dtype=sums.dtype), rtol=np.sqrt(eps))):
-            warnings.warn(_SUM_WARNING, UserWarning, stacklevel=3)
+        return None  # an error, or a warning: scikit-learn's to give
     # The same log and the same reduction as scikit-learn, on the n picked
     # entries only: -sum_c t_c log(q_c) has a single non-zero term per row.
     loss = np.log(picked, out=picked)
@@ -777,89 +787,20 @@ def _average(loss, sample_weight, normalize):
 
 
 def _log_loss_general(y_true, y_proba, normalize, sample_weight, labels):
-    """Any input scikit-learn accepts, checked in scikit-learn's order."""
-    y_proba = check_array(y_proba, ensure_2d=False, dtype=[np.float64, np.float32, np.float16])
-    if np.max(y_proba) > 1:
-        raise ValueError(f"y_prob contains values greater than 1: {np.max(y_proba)}")
-    if np.min(y_proba) < 0:
-        raise ValueError(f"y_prob contains values lower than 0: {np.min(y_proba)}")
-    check_consistent_length(y_proba, y_true, sample_weight)
-    if sample_weight is not None:
-        sw = check_array(sample_weight, ensure_2d=False, dtype=None, input_name="sample_weight")
-        # scikit-learn's _check_sample_weight, its messages word for word.
-        n_samples = y_proba.shape[0]
-        if sw.ndim != 1:
-            raise ValueError(
-                f"Sample weights must be 1D array or scalar, got {sw.ndim}D array. "
-                f"Expected either a scalar value or a 1D array of length {n_samples}."
-            )
-        if sw.shape != (n_samples,):
-            raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n_samples,)}!")
-        if np.all(sw == 0):
-            raise ValueError("Sample weights must contain at least one non-zero number.")
+    """Everything the fast path hands over: scikit-learn's own ``log_loss``.
 
-    binarizer = LabelBinarizer()
-    if labels is not None:
-        binarizer.fit(labels)
-        if not np.all(binarizer.classes_ == labels):
-            warnings.warn(
-                f"Labels passed were {labels}. But this function "
-                "assumes labels are ordered lexicographically. "
-                f"Pass the ordered labels={binarizer.classes_.tolist()} and ensure that "
-                "the columns of y_prob correspond to this ordering.",
-                UserWarning,
-                stacklevel=3,
-            )
-        if not np.all(np.isin(y_true, labels)):
-            undeclared = set(y_true) - set(labels)
-            raise ValueError(
-                f"y_true contains values {undeclared} not belonging to the passed labels {labels}."
-            )
-    else:
-        binarizer.fit(y_true)
-    classes = binarizer.classes_
-    if classes.shape[0] == 1:
-        if labels is None:
-            raise ValueError(
-                f"y_true contains only one label ({classes[0]}). Please provide the "
-                "list of all expected class labels explicitly through the labels "
-                "argument."
-            )
-        raise ValueError(f"The labels array needs to contain at least two labels, got {classes}.")
-    onehot = binarizer.transform(y_true)
-    if onehot.shape[1] == 1:
-        onehot = np.concatenate([1 - onehot, onehot], axis=1)
+    It is the drop-in's reference, so its checks, errors and warnings are by
+    definition the right ones, for whichever version is installed; it only
+    sees input that is unusual (lists, frames, float16, unsorted ``labels``,
+    indicator matrices), invalid, or that it warns about.
+    """
+    from sklearn.metrics import log_loss as sk_log_loss
 
-    if y_proba.ndim == 1:
-        y_proba = y_proba[:, np.newaxis]
-    if y_proba.shape[1] == 1:
-        y_proba = np.concatenate([1 - y_proba, y_proba], axis=1)
-    eps = np.finfo(y_proba.dtype).eps
-    row_sums = np.sum(y_proba, axis=1)
-    if not np.all(np.abs(row_sums - 1) <= 1e-8 + np.sqrt(eps)):
-        warnings.warn(_SUM_WARNING, UserWarning, stacklevel=3)
-    if classes.shape[0] != y_proba.shape[1]:
-        if labels is None:
-            raise ValueError(
-                "y_true and y_prob contain different number of classes: "
-                f"{onehot.shape[1]} vs {y_proba.shape[1]}. Please provide the true "
-                "labels explicitly through the labels argument. Classes found in "
-                f"y_true: {classes}"
-            )
-        raise ValueError(
-            "The number of classes in labels is different from that in y_prob. "
-            f"Classes found in labels: {classes}"
+    return float(
+        sk_log_loss(
+            y_true, y_proba, normalize=normalize, sample_weight=sample_weight, labels=labels
         )
-
-    clipped = np.clip(y_proba, eps, 1 - eps)
-    onehot = onehot.astype(clipped.dtype, copy=False)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = onehot * np.log(clipped)
-    terms = np.where(onehot == 0, 0, terms).astype(clipped.dtype, copy=False)
-    loss = -np.sum(terms, axis=1)
-    if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight)
-    return _average(loss, sample_weight, normalize)
+    )
 
 
 @validate_params(

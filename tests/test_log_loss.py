@@ -321,11 +321,13 @@ FAST = [
     "normalize-false-sw",
     "float32",
     "float32-1d",
-    "not-summing",
-    "not-summing-float32",
     "zeros-ones-float32",
     "perfect-float64",
 ]
+
+
+# Rows that do not sum to one go to scikit-learn itself, which warns (its words,
+# for the installed version) and computes the value: a slow path for odd input.
 
 
 @pytest.mark.parametrize("case", FAST)

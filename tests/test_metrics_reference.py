@@ -108,12 +108,12 @@ def mp_xent_rows(T, logq, class_weight=None, smoothing=0.0):
 
 
 def mp_reduce(per_sample, sample_weight, reduction, base):
-    """mean = Σ s ℓ / Σ s, sum = Σ s ℓ, none = ℓ; divided by ln(base)."""
+    """mean = Σ s ℓ / Σ s, sum = Σ s ℓ, none = s ℓ; divided by ln(base)."""
     n = len(per_sample)
     s = [mpmath.mpf(1)] * n if sample_weight is None else [M(v) for v in sample_weight]
     scale = 1 if base is None else 1 / mpmath.log(M(base))
     if reduction == "none":
-        return [v * scale for v in per_sample]
+        return [si * v * scale for si, v in zip(s, per_sample)]
     total = mpmath.fsum(si * li for si, li in zip(s, per_sample))
     if reduction == "mean":
         total = total / mpmath.fsum(s)
