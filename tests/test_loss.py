@@ -565,3 +565,20 @@ def test_out_of_range_labels_raise(bad):
         loss_gradient(np.array(bad), raw)
     with pytest.raises(ValueError, match="class indices"):
         hessp(np.array(bad), raw, np.ones((1, 3)))
+
+
+# A row's result must not depend on the rows around it (the vector exp and log
+# run over chunks of rows; their tails must take the same path as the bulk).
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [1, 3, 7, 10, 17])
+def test_rows_give_the_same_bits_alone_and_in_a_batch(dtype, k):
+    rng = np.random.default_rng(k)
+    n = 100
+    raw = rng.normal(scale=3, size=(n, k)).astype(dtype)
+    y = rng.integers(0, k, n)
+    loss, grad = loss_gradient(y, raw)
+    for i in range(n):
+        li, gi = loss_gradient(y[i : i + 1], raw[i : i + 1])
+        assert li[0] == loss[i] and np.array_equal(gi[0], grad[i]), i
+    hv = hessp(y, raw, np.ones_like(raw))
+    assert np.array_equal(hessp(y[:1], raw[:1], np.ones_like(raw[:1]))[0], hv[0])
