@@ -637,14 +637,16 @@ def block_sum(
     return total, wtotal
 
 
-def first_bad_index(
+def class_indices(
     const floating[::1] y,               # IN (n,) class indices as floats
     Py_ssize_t n_classes,
+    Py_ssize_t[::1] out,                 # OUT (n,) the same as integers
 ):
-    """Index of the first entry that is not a whole number in [0, n_classes), or -1.
+    """Convert float class indices to integers; return the first bad entry or -1.
 
-    One pass, in place of min, max and an integrality test (NaN fails every
-    comparison and is caught too).
+    One pass, in place of min, max, an integrality test and a cast.  An entry
+    is bad unless it is a whole number in [0, n_classes); NaN fails every
+    comparison and is caught too.
     """
     cdef Py_ssize_t n = y.shape[0], i, bad = -1
     cdef floating v
@@ -655,4 +657,5 @@ def first_bad_index(
             if not (v >= 0 and v <= top and v == <floating> (<Py_ssize_t> v)):
                 bad = i
                 break
+            out[i] = <Py_ssize_t> v
     return bad

@@ -111,14 +111,15 @@ def _class_indices(y, k):
     corruption, a fraction silently another class.  One pass over y.
     """
     if y.dtype.kind == "f":
-        values = np.ascontiguousarray(y, dtype=np.float64)  # exact for float16/32
-        bad = _core.first_bad_index(values, k)
+        values = y if y.dtype in (np.float32, np.float64) else y.astype(np.float64)
+        out = np.empty(y.shape[0], dtype=np.intp)
+        bad = _core.class_indices(np.ascontiguousarray(values), k, out)
         if bad >= 0:
             raise ValueError(
                 f"y must hold whole class indices in 0..{k - 1}; y[{bad}] is "
                 f"{values[bad].item()!r} (for soft targets pass an (n, k) matrix)"
             )
-        return values.astype(np.intp)
+        return out
     lo, hi = y.min(), y.max()
     if lo < 0 or hi > k - 1:
         bad = int(np.flatnonzero((y < 0) | (y > k - 1))[0])
