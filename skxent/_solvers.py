@@ -1,0 +1,394 @@
+"""Optimisation loops for :class:`skxent._linear_loss.LinearModelLoss`.
+
+Every solver minimises ``loss`` from the flat coefficient vector ``w0`` and
+returns ``(w, n_iter)``.  They know nothing of the data: they only call the
+objective's ``loss_gradient``, ``hessp``, ``preconditioner``, ``hessian`` and
+``batch_loss_gradient``.  A run that stops before its convergence test holds
+warns with :class:`~sklearn.exceptions.ConvergenceWarning`, as scikit-learn's
+solvers do.
+
+``callback(w, f, grad)``, when given, is called after each iteration (epoch for
+the stochastic solvers) with the new iterate; returning True stops the run.
+
+Convergence test of the deterministic solvers (scikit-learn's for ``lbfgs`` and
+``newton-cg``): ``max_j |grad_j| <= tol``, the gradient of the objective scaled
+as in :mod:`skxent._linear_loss`.
+"""
+
+import math
+import warnings
+
+import numpy as np
+from scipy import linalg, optimize
+from sklearn.exceptions import ConvergenceWarning
+
+__all__ = ["SOLVERS", "choose_solver", "lbfgs", "newton_cg", "newton_cholesky", "stochastic"]
+
+SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky", "sgd", "adam")
+
+_ADVICE = (
+    "Increase max_iter, or scale the data (sklearn.preprocessing.StandardScaler), "
+    "or try another solver."
+)
+
+
+def _warn(solver, reason, n_iter):
+    warnings.warn(
+        f"{solver} failed to converge after {n_iter} iteration(s): {reason}. {_ADVICE}",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def choose_solver(n_samples, n_features, n_outputs, link):
+    """The solver of ``solver="auto"``.
+
+    Truncated Newton with conjugate gradients, preconditioned by a
+    Kronecker-factored Hessian (``"newton-cg"``): one pass over X per gradient
+    and per Hessian-vector product (on a row sample for large data), typically
+    5 to 10 iterations with a few products each.  For tiny problems, Newton's
+    method with the exact Hessian (``"newton-cholesky"``), which then costs
+    next to nothing.  On small data both end with quadratic convergence, so
+    the result is accurate far beyond ``tol`` (fits with repeated samples and
+    with integer sample weights agree to rounding); on large data the
+    subsampled Hessian makes the last steps fast-linear instead.
+    """
+    d1 = n_features + 1
+    n_blocks = n_outputs if link == "sigmoid" else n_outputs * (n_outputs + 1) // 2
+    hess_flops = n_samples * d1 * d1 * n_blocks
+    if n_outputs * d1 <= 100 and hess_flops <= 2e7:
+        return "newton-cholesky"
+    return "newton-cg"
+
+
+# ---------------------------------------------------------------------------
+# L-BFGS (scipy)
+# ---------------------------------------------------------------------------
+
+
+def lbfgs(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
+    """L-BFGS-B from scipy, with scikit-learn's ``LogisticRegression`` options."""
+    last = {}
+
+    def fun(w):
+        f, g = loss.loss_gradient(w)
+        last["g"] = g
+        return f, g
+
+    def cb(intermediate_result):
+        if callback is not None and callback(
+            intermediate_result.x, intermediate_result.fun, last.get("g")
+        ):
+            raise StopIteration
+
+    res = optimize.minimize(
+        fun,
+        w0,
+        method="L-BFGS-B",
+        jac=True,
+        callback=cb,
+        options={
+            "maxiter": max_iter,
+            "maxls": 50,
+            "gtol": tol,
+            "ftol": 64 * np.finfo(float).eps,
+        },
+    )
+    n_iter = min(int(res.nit), max_iter)
+    stopped = res.status == 99 or "callback" in str(res.message).lower()
+    if res.status != 0 and not stopped:
+        _warn("lbfgs", f"{res.message}", n_iter)
+    return res.x, n_iter
+
+
+# ---------------------------------------------------------------------------
+# Newton methods
+# ---------------------------------------------------------------------------
+
+
+def _line_search(loss, w, f, g, p, *, max_halvings=20):
+    """Backtracking (Armijo) along p from the unit step.
+
+    Returns ``(t, w, f, g, raw, rounding)``; ``t = 0`` when no step helped.
+    Near the optimum rounding can hide the decrease that the quadratic model
+    predicts; a step that keeps f within a few ulps and reduces the gradient
+    is then accepted (``rounding=True``), as scikit-learn's Newton solvers do.
+    """
+    slope = float(g @ p)
+    if not slope < 0:  # not a descent direction (rounding): use the gradient
+        p = -g
+        slope = -float(g @ g)
+    t = 1.0
+    eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps) * max(1.0, abs(f))
+    for _ in range(max_halvings):
+        w_new = w + t * p
+        f_new, g_new, raw = loss.loss_gradient(w_new, return_raw=True)
+        if f_new <= f + 1e-4 * t * slope:
+            return t, w_new, f_new, g_new, raw, f_new > f - eps_f
+        if f_new <= f + eps_f and np.abs(g_new).max() < np.abs(g).max():
+            return t, w_new, f_new, g_new, raw, True
+        t *= 0.5
+    return 0.0, w, f, g, None, True
+
+
+def _pcg(hessp, g, precond, *, rtol, maxiter, patience=10):
+    """Preconditioned conjugate gradients for H p = -g.
+
+    Stops at ``||r|| <= rtol ||g||``, after ``maxiter`` products, or when the
+    residual has not reached a new minimum for ``patience`` products: with
+    float32 data the products are only float32-accurate and CG then wanders
+    instead of converging.  Returns ``(p, n_products, stagnated)``.
+    """
+    p = np.zeros_like(g)
+    r = -g
+    z = precond(r) if precond is not None else r
+    d = z
+    rz = float(r @ z)
+    target = rtol * float(np.linalg.norm(g))
+    best = np.inf
+    since_best = 0
+    n_hessp = 0
+    for _ in range(maxiter):
+        Hd = hessp(d)
+        n_hessp += 1
+        curv = float(d @ Hd)
+        if not curv > 0:  # rounding; the objective is convex
+            if n_hessp == 1:
+                p = z
+            break
+        a = rz / curv
+        p = p + a * d
+        r = r - a * Hd
+        rnorm = float(np.linalg.norm(r))
+        if rnorm <= target:
+            break
+        if rnorm < best:
+            best, since_best = rnorm, 0
+        else:
+            since_best += 1
+            if since_best >= patience:
+                return p, n_hessp, True
+        z = precond(r) if precond is not None else r
+        rz_new = float(r @ z)
+        d = z + (rz_new / rz) * d
+        rz = rz_new
+    return p, n_hessp, False
+
+
+def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=True):
+    """Truncated Newton: preconditioned CG on H p = -g, then a line search.
+
+    CG stops at the forcing tolerance ``min(0.5, sqrt(||g||)) ||g||``
+    (Eisenstat & Walker; scikit-learn's ``_newton_cg`` uses the same), which
+    makes the outer iterations superlinear.  The preconditioner is the
+    objective's Kronecker-factored Hessian (``loss.preconditioner``).
+    """
+    w = np.array(w0, dtype=np.float64)
+    f, g, raw = loss.loss_gradient(w, return_raw=True)
+    stalled = 0
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        if np.abs(g).max() <= tol and n_iter > 1:
+            return w, n_iter - 1
+        gnorm = float(np.linalg.norm(g))
+        hessp = loss.hessp(raw)
+        precond = loss.preconditioner(raw) if precondition else None
+        # Hessian-vector products carry the rounding of X's dtype: CG cannot
+        # reduce the residual below a few ulps of it.
+        rtol = max(min(0.5, math.sqrt(gnorm)), 100 * loss.eps)
+        p, _, stagnated = _pcg(hessp, g, precond, rtol=rtol, maxiter=max(10, min(200, g.size)))
+        t, w, f, g, raw, rounding = _line_search(loss, w, f, g, p)
+        stalled += bool(rounding) + bool(stagnated)
+        if t > 0 and callback is not None and callback(w, f, g):
+            return w, n_iter
+        if np.abs(g).max() <= tol:
+            return w, n_iter
+        if t == 0.0 or stalled >= 3:
+            _warn_stalled("newton-cg", g, tol, n_iter)
+            return w, n_iter
+    _warn("newton-cg", f"max_iter={max_iter} reached", max_iter)
+    return w, max_iter
+
+
+def _warn_stalled(solver, g, tol, n_iter):
+    _warn(
+        solver,
+        "the objective stopped decreasing at the precision of the arithmetic "
+        f"(max|grad| = {np.abs(g).max():.3g} > tol = {tol:.3g}; float32 data "
+        "cannot give a gradient much below 1e-7 relative)",
+        n_iter,
+    )
+
+
+def _solve_newton(H, g, null_block):
+    """Solve H p = -g for the Newton step; H may be singular.
+
+    ``null_block`` (K for softmax, else 0): the softmax Hessian is singular
+    along "add the same number to every class" for each feature; gradients
+    have no component there, so adding a positive multiple of that projector
+    to H changes nothing but makes it positive definite.
+    """
+    if null_block:
+        K = null_block
+        rho = max(float(np.max(np.abs(np.diag(H)))), 1e-12)
+        blk = np.full((K, K), rho / K)
+        for start in range(0, H.shape[0], K):
+            H[start : start + K, start : start + K] += blk
+    try:
+        c, low = linalg.cho_factor(H, check_finite=False)
+        p = -linalg.cho_solve((c, low), g, check_finite=False)
+        if np.all(np.isfinite(p)):
+            return p
+    except linalg.LinAlgError:
+        pass
+    # Singular (e.g. C=inf with collinear features): least squares.
+    evals, evecs = linalg.eigh(H, check_finite=False)
+    keep = evals > evals.max() * 1e-12
+    return -(evecs[:, keep] @ ((evecs[:, keep].T @ g) / evals[keep]))
+
+
+def newton_cholesky(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
+    """Newton's method with the exact Hessian and a line search.
+
+    Gradient and Hessian come from one pass over X.  Stops when
+    ``max|grad| <= tol``; the quadratic convergence of the last steps
+    usually leaves the gradient far below tol.
+    """
+    w = np.array(w0, dtype=np.float64)
+    null_block = loss.n_outputs if loss.link == "softmax" else 0
+    stalled = 0
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        f, g, H = loss.hessian(w)
+        if np.abs(g).max() <= tol and n_iter > 1:
+            return w, n_iter - 1
+        p = _solve_newton(H, g, null_block)
+        t, w, f, g, _, rounding = _line_search(loss, w, f, g, p)
+        stalled += bool(rounding)
+        if t > 0 and callback is not None and callback(w, f, g):
+            return w, n_iter
+        if np.abs(g).max() <= tol:
+            return w, n_iter
+        if t == 0.0 or stalled >= 3:
+            _warn_stalled("newton-cholesky", g, tol, n_iter)
+            return w, n_iter
+    _warn("newton-cholesky", f"max_iter={max_iter} reached", max_iter)
+    return w, max_iter
+
+
+# ---------------------------------------------------------------------------
+# Mini-batch solvers
+# ---------------------------------------------------------------------------
+
+
+class StochasticState:
+    """What a mini-batch solver carries from one call to the next (partial_fit).
+
+    ``w`` is the current iterate, ``w_avg`` the running average returned as the
+    solution, ``t`` the number of steps, ``m`` and ``v`` Adam's moments.
+    """
+
+    def __init__(self, w0):
+        self.t = 0
+        self.w = np.array(w0, dtype=np.float64)
+        self.w_avg = self.w.copy()
+        self.m = np.zeros_like(self.w)
+        self.v = np.zeros_like(self.w)
+
+
+# Polynomial-decay averaging weight (Shamir & Zhang 2013): the average forgets
+# the early iterates, unlike a uniform average.
+_AVERAGING_ETA = 3.0
+
+
+def stochastic(
+    loss,
+    w0,
+    *,
+    method,
+    max_iter=100,
+    tol=1e-4,
+    batch_size=32,
+    learning_rate=0.01,
+    l2=None,
+    random_state=None,
+    state=None,
+    callback=None,
+    n_iter_no_change=3,
+    evaluate=True,
+    warn=True,
+):
+    """Mini-batch SGD or Adam over shuffled batches, ``max_iter`` epochs.
+
+    Each step follows the gradient of the batch's weighted mean loss plus the
+    penalty ``l2 / 2 ||W||^2`` (default: the objective's), with a constant
+    step ``learning_rate`` (SGD) or Adam's moment estimates (Kingma & Ba 2015;
+    0.9, 0.999, 1e-8).  The solution is an average of the iterates,
+    ``w_avg += (eta + 1) / (t + eta) (w_t - w_avg)``, eta = 3 (Shamir & Zhang
+    2013): averaging is what lets a constant step converge (Bach & Moulines
+    2013) and makes one pass over the data nearly as good as the full fit.
+
+    With ``evaluate`` (``fit``), the objective at the average is evaluated
+    after every epoch; an epoch that does not improve the best value by
+    ``tol`` divides the step by 5, and ``n_iter_no_change`` such epochs in a
+    row stop the run.  Without (``partial_fit``), the epochs just run.
+
+    Returns ``(w_avg, n_epochs, state)``; pass ``state`` back to continue.
+    """
+    if hasattr(random_state, "permutation"):
+        rng = random_state
+    else:
+        rng = np.random.default_rng(random_state)
+    n = loss.n_samples
+    l2 = loss.l2 if l2 is None else l2
+    state = StochasticState(w0) if state is None else state
+    w = state.w
+    batch_size = max(1, min(int(batch_size), n))
+    best = loss.loss(state.w_avg) if evaluate else np.inf
+    no_improvement = 0
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    epoch = 0
+    for epoch in range(1, max_iter + 1):
+        order = rng.permutation(n)
+        total = 0.0
+        n_batches = 0
+        for start in range(0, n, batch_size):
+            rows = np.sort(order[start : start + batch_size])
+            f, g = loss.batch_loss_gradient(w, rows, l2)
+            total += f
+            n_batches += 1
+            state.t += 1
+            if method == "adam":
+                state.m *= beta1
+                state.m += (1 - beta1) * g
+                state.v *= beta2
+                state.v += (1 - beta2) * g * g
+                m_hat = state.m / (1 - beta1**state.t)
+                v_hat = state.v / (1 - beta2**state.t)
+                w -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)
+            else:
+                w -= learning_rate * g
+            rate = (_AVERAGING_ETA + 1) / (state.t + _AVERAGING_ETA)
+            state.w_avg += rate * (w - state.w_avg)
+        value = total / n_batches
+        if not np.isfinite(value) or not np.all(np.isfinite(w)):
+            raise ValueError(
+                f"The {method} solver diverged (the loss became {value}); "
+                "use a smaller learning_rate or scale the data."
+            )
+        if evaluate:
+            value = loss.loss(state.w_avg)
+        if callback is not None and callback(state.w_avg, value, None):
+            return state.w_avg.copy(), epoch, state
+        if evaluate:
+            if value < best - tol:
+                no_improvement = 0
+            else:
+                no_improvement += 1
+                learning_rate /= 5.0
+                if no_improvement >= n_iter_no_change:
+                    return state.w_avg.copy(), epoch, state
+            best = min(best, value)
+    if warn and max_iter > 0:
+        _warn(method, f"max_iter={max_iter} epochs reached", max_iter)
+    return state.w_avg.copy(), epoch, state

@@ -1,0 +1,31 @@
+"""scikit-learn's estimator checks, run on CrossEntropyClassifier.
+
+Every check runs: nothing is skipped and nothing is expected to fail.
+"""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skxent.classifier import CrossEntropyClassifier
+
+
+@pytest.fixture(autouse=True)
+def _array_api_checks(monkeypatch):
+    # scikit-learn skips its array API check (dispatch on, NumPy inputs: the
+    # results must not change) unless SCIPY_ARRAY_API is set.
+    monkeypatch.setenv("SCIPY_ARRAY_API", "1")
+
+
+ESTIMATORS = [
+    CrossEntropyClassifier(),
+    CrossEntropyClassifier(solver="lbfgs"),
+    CrossEntropyClassifier(solver="newton-cg"),
+    CrossEntropyClassifier(solver="newton-cholesky"),
+    CrossEntropyClassifier(label_smoothing=0.1),
+    CrossEntropyClassifier(class_weight="balanced"),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
