@@ -6,11 +6,22 @@ products (:mod:`skxent.loss`), and the metrics built on it
 targets, logits, label smoothing, class and sample weights and bits.  Importing
 skxent registers its scorers (:mod:`skxent.scorers`) with scikit-learn, so that
 ``scoring="neg_cross_entropy"`` works in ``GridSearchCV`` and friends.
+:class:`CrossEntropyClassifier` is a linear classifier fitted by minimising
+cross entropy: ``LogisticRegression``'s objective, faster, with soft targets,
+label smoothing, multilabel and ``partial_fit``.
 """
 
 from . import loss, metrics, scorers
 from ._config import show_config
+from .classifier import CrossEntropyClassifier
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["loss", "metrics", "scorers", "show_config", "__version__"]
+__all__ = [
+    "CrossEntropyClassifier",
+    "loss",
+    "metrics",
+    "scorers",
+    "show_config",
+    "__version__",
+]

@@ -139,3 +139,46 @@ def test_grid_search_under_the_dask_joblib_backend_matches_loky(client):
                 err_msg=key,
             )
     assert ours.best_params_ == ref.best_params_
+
+
+def test_grid_search_over_the_classifier_with_skxent_scorers():
+    # The search: a Pipeline over CrossEntropyClassifier on a data set
+    # that ships with scikit-learn.  Scored on hard labels, the cross entropy of
+    # the predictions is the log loss, with or without smoothing in the fit.
+    from sklearn.datasets import load_breast_cancer
+
+    from skxent.classifier import CrossEntropyClassifier
+
+    X, y = load_breast_cancer(return_X_y=True)
+    grid = {"clf__C": [0.1, 1, 10], "clf__label_smoothing": [0, 0.1]}
+
+    def search(scoring):
+        pipe = Pipeline([("scale", StandardScaler()), ("clf", CrossEntropyClassifier())])
+        return GridSearchCV(pipe, grid, scoring=scoring, n_jobs=2).fit(X, y)
+
+    ours, ref = search("neg_cross_entropy"), search("neg_log_loss")
+    assert_allclose(ours.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"],
+                    rtol=1e-12)
+    assert_allclose(ours.best_score_, ref.best_score_, rtol=1e-12)
+    assert ours.best_params_ == ref.best_params_
+
+
+def test_incremental_partial_fit_on_a_dask_array_larger_than_one_chunk(client):
+    from dask_ml.wrappers import Incremental
+    from sklearn.datasets import make_classification
+
+    from skxent.classifier import CrossEntropyClassifier
+
+    X, y = make_classification(n_samples=20_000, n_features=20, n_informative=10,
+                               n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    full = CrossEntropyClassifier().fit(X, y)
+    full_loss = metrics.log_loss(y, full.predict_proba(X))
+
+    dX, dy = da.from_array(X, chunks=2_000), da.from_array(y, chunks=2_000)
+    assert dX.numblocks[0] == 10
+    inc = Incremental(CrossEntropyClassifier(solver="adam", random_state=0))
+    for _ in range(3):  # a few passes over the blocks
+        inc.partial_fit(dX, dy, classes=np.unique(y))
+    inc_loss = metrics.log_loss(y, inc.estimator_.predict_proba(X))
+    assert inc_loss <= 1.02 * full_loss, (inc_loss, full_loss)
