@@ -41,6 +41,16 @@ cdef extern from *:
     """
     int skx_max_threads() nogil
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__) || defined(__clang__)
+    #define skx_prefetch(p) __builtin_prefetch((p))
+    #else
+    #define skx_prefetch(p) ((void)0)
+    #endif
+    """
+    void skx_prefetch(const void *p) nogil
+
 # Rows per block of a deterministic reduction.  A constant, never derived from
 # the thread count: that is what makes sums independent of it.
 cdef enum:
@@ -155,7 +165,7 @@ cdef void _softmax_chunk(
     cdef const floating *zi
     cdef floating *gi
     cdef floating mi
-    cdef double ri, lse1, inv, tc, wc, wi, py, loss, S
+    cdef double ri, lse1, inv, tc, wc, wi, py, loss, S, scale
     cdef double a = 1.0 - smoothing, b = smoothing / k
 
     for i in range(r):
@@ -163,6 +173,7 @@ cdef void _softmax_chunk(
         gi = g + i * k
         # Branch-free max and argmax (first maximum): the comparison's outcome
         # is random on real data, so a branch would be mispredicted often.
+        skx_prefetch(zi + 16 * k)
         a_i = 0
         mi = zi[0]
         for c in range(1, k):
@@ -200,11 +211,12 @@ cdef void _softmax_chunk(
             loss_out[i] = <floating> (wi * wc * ((m[i] - zi[yi]) + lse1))
             if want_grad:
                 py = gi[yi] * inv
+                scale = wi * wc * inv
                 for c in range(k):
-                    gi[c] = <floating> (wi * wc * (gi[c] * inv))
+                    gi[c] = <floating> (gi[c] * scale)
                 if yi == am[i]:
                     # p_y - 1 = -rest / (1 + rest), without the cancellation.
-                    gi[yi] = <floating> (-wi * wc * ri * inv)
+                    gi[yi] = <floating> (-ri * scale)
                 else:
                     gi[yi] = <floating> (wi * wc * (py - 1.0))
             continue
