@@ -12,7 +12,6 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 from sklearn.datasets import load_wine  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV, KFold  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
@@ -107,10 +106,12 @@ def test_metrics_reduce_chunk_by_chunk_to_the_in_memory_value(request, data, use
 
 
 def _search():
-    pipe = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))])
+    from skxent import CrossEntropyClassifier
+
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", CrossEntropyClassifier())])
     return GridSearchCV(
         pipe,
-        {"clf__C": [0.1, 1.0, 10.0]},
+        {"clf__C": [0.1, 1.0, 10.0], "clf__label_smoothing": [0.0, 0.1]},
         scoring=["neg_cross_entropy", "accuracy"],
         refit="neg_cross_entropy",
         cv=KFold(4, shuffle=True, random_state=0),
