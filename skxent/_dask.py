@@ -9,6 +9,8 @@ resolved first, with one pass over ``y_true``.  dask is imported only when a
 dask array is seen; it is the optional extra ``skxent[dask]``.
 """
 
+import functools
+
 import numpy as np
 
 
@@ -83,6 +85,23 @@ def _sum_block(func, yt, yp, sw, kwargs):
         return float(per_sample.sum()), float(per_sample.shape[0])
     sw = _block_weights(sw)
     return float(per_sample @ sw), float(sw.sum())
+
+
+def blockwise(metric):
+    """Let ``metric(y_true, y_pred, *, sample_weight, reduction, ...)`` take dask arrays.
+
+    Numpy input goes straight to ``metric``; with a dask array among
+    ``y_true``, ``y_pred`` and ``sample_weight``, :func:`reduce_metric` runs it
+    block by block.
+    """
+
+    @functools.wraps(metric)
+    def wrapper(y_true, y_pred, **kwargs):
+        if any_dask(y_true, y_pred, kwargs.get("sample_weight")):
+            return reduce_metric(metric, y_true, y_pred, **kwargs)
+        return metric(y_true, y_pred, **kwargs)
+
+    return wrapper
 
 
 def reduce_metric(func, y_true, y_pred, *, sample_weight=None, reduction="mean", **kwargs):

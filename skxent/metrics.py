@@ -189,6 +189,7 @@ def _proba_per_sample(pred, codes, target, class_weight, smoothing, clip, given_
 # ---------------------------------------------------------------------------
 
 
+@_dask.blockwise
 def cross_entropy(
     y_true,
     y_pred,
@@ -254,20 +255,6 @@ def cross_entropy(
     >>> round(cross_entropy([0, 2], [[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]), 4)
     0.2899
     """
-    if _dask.any_dask(y_true, y_pred, sample_weight):
-        return _dask.reduce_metric(
-            cross_entropy,
-            y_true,
-            y_pred,
-            sample_weight=sample_weight,
-            reduction=reduction,
-            labels=labels,
-            class_weight=class_weight,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            base=base,
-            eps=eps,
-        )
     smoothing = check_label_smoothing(label_smoothing)
     factor = log_base_factor(base)
     reduction = check_reduction(reduction)
@@ -306,6 +293,7 @@ def perplexity(y_true, y_pred, **cross_entropy_kwargs):
     return float(np.exp(cross_entropy(y_true, y_pred, **kwargs)))
 
 
+@_dask.blockwise
 def binary_cross_entropy(
     y_true,
     y_pred,
@@ -356,19 +344,6 @@ def binary_cross_entropy(
     >>> round(binary_cross_entropy([1, 0], [2.0, -1.0], from_logits=True), 4)
     0.2201
     """
-    if _dask.any_dask(y_true, y_pred, sample_weight):
-        return _dask.reduce_metric(
-            binary_cross_entropy,
-            y_true,
-            y_pred,
-            sample_weight=sample_weight,
-            reduction=reduction,
-            pos_weight=pos_weight,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            base=base,
-            eps=eps,
-        )
     smoothing = check_label_smoothing(label_smoothing)
     factor = log_base_factor(base)
     reduction = check_reduction(reduction)
@@ -443,6 +418,7 @@ def binary_cross_entropy(
     return _reduce(per_sample, sw, reduction, factor)
 
 
+@_dask.blockwise
 def focal_cross_entropy(
     y_true,
     y_pred,
@@ -496,21 +472,6 @@ def focal_cross_entropy(
         raise TypeError(f"gamma must be a non-negative number; got {gamma!r}")
     if not (np.isfinite(gamma) and gamma >= 0):
         raise ValueError(f"gamma must be a non-negative number; got {gamma!r}")
-    if _dask.any_dask(y_true, y_pred, sample_weight):
-        return _dask.reduce_metric(
-            focal_cross_entropy,
-            y_true,
-            y_pred,
-            sample_weight=sample_weight,
-            reduction=reduction,
-            gamma=gamma,
-            alpha=alpha,
-            labels=labels,
-            from_logits=from_logits,
-            label_smoothing=label_smoothing,
-            base=base,
-            eps=eps,
-        )
     smoothing = check_label_smoothing(label_smoothing)
     factor = log_base_factor(base)
     reduction = check_reduction(reduction)
