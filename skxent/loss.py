@@ -65,13 +65,7 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
                 f"y must be class indices of shape ({n},) or targets of shape ({n}, {k}); "
                 f"got shape {y.shape}"
             )
-        if class_weight is None:
-            cw = _EMPTY
-        else:
-            cw = np.ascontiguousarray(class_weight, dtype=np.float64)
-            if cw.shape != (k,):
-                raise ValueError(f"class_weight must have shape ({k},); got {cw.shape}")
-            _check_weights(cw, "class_weight")
+        cw = _EMPTY if class_weight is None else _weights(class_weight, k, "class_weight")
     else:
         if raw.ndim not in (1, 2):
             raise ValueError(f"raw must be 1-D or 2-D for link='sigmoid'; got shape {raw.shape}")
@@ -83,25 +77,28 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
         if not ((target >= 0) & (target <= 1)).all():  # NaN fails both
             i, j = np.argwhere(~((target >= 0) & (target <= 1)))[0]
             raise ValueError(f"y must hold targets in [0, 1]; got {target[i, j]!r} in row {i}")
-        if class_weight is None:
-            cw = None
-        else:
-            cw = np.ascontiguousarray(class_weight, dtype=np.float64)
-            if cw.shape != (2,):
-                raise ValueError(
-                    "class_weight for link='sigmoid' must have shape (2,): the weights "
-                    f"of the negative and the positive class; got {cw.shape}"
-                )
-            _check_weights(cw, "class_weight")
+        cw = (
+            None
+            if class_weight is None
+            else _weights(
+                class_weight,
+                2,
+                "class_weight",
+                " for link='sigmoid' (the weights of the negative and the positive class)",
+            )
+        )
 
-    if sample_weight is None:
-        sw = _EMPTY
-    else:
-        sw = np.ascontiguousarray(sample_weight, dtype=np.float64)
-        if sw.shape != (n,):
-            raise ValueError(f"sample_weight must have shape ({n},); got {sw.shape}")
-        _check_weights(sw, "sample_weight")
+    sw = _EMPTY if sample_weight is None else _weights(sample_weight, n, "sample_weight")
     return raw, labels, target, sw, cw, dtype
+
+
+def _weights(w, size, name, what=""):
+    """float64 weights of shape (size,), finite and non-negative."""
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    if w.shape != (size,):
+        raise ValueError(f"{name} must have shape ({size},){what}; got {w.shape}")
+    _check_weights(w, name)
+    return w
 
 
 def _class_indices(y, k):
