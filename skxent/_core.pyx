@@ -84,37 +84,80 @@ def max_threads():
 # One sample
 # ---------------------------------------------------------------------------
 
-cdef inline double _sum_but(const floating *x, Py_ssize_t k, Py_ssize_t skip) noexcept nogil:
-    """Sum of x[c] for c != skip, in double, with two running sums.
+cdef inline double _sum(const floating *x, Py_ssize_t k) noexcept nogil:
+    """Sum of a row, in double, with two running sums.
 
     An add's latency, not its throughput, bounds a single running sum over a
-    short row.  The skipped entry is masked by a select, not by overwriting it
-    in memory: a store followed by a wider load of the same bytes stalls the
-    pipeline (failed store-to-load forwarding).
+    short row.
     """
     cdef Py_ssize_t c = 0
     cdef double s0 = 0.0, s1 = 0.0
     while c + 2 <= k:
-        s0 = s0 + (x[c] if c != skip else 0.0)
-        s1 = s1 + (x[c + 1] if c + 1 != skip else 0.0)
+        s0 = s0 + x[c]
+        s1 = s1 + x[c + 1]
         c = c + 2
-    if c < k and c != skip:
+    if c < k:
         s0 = s0 + x[c]
     return s0 + s1
+
+
+cdef inline double _rest_exact(const floating *e, Py_ssize_t k) noexcept nogil:
+    """sum(e) - 1 for the shifted exponentials e of a row, to full relative precision.
+
+    The ones (the maximum, and any tie) are left out of the sum and counted
+    instead: adding 1 and taking it away again would cancel the digits of a
+    small rest.  The test e >= 1 gives 0 or 1 without a branch (which would be
+    mispredicted on most rows), and 0 for NaN, which then reaches the sum.
+    """
+    cdef Py_ssize_t c = 0, ones = -1
+    cdef double s0 = 0.0, s1 = 0.0
+    cdef int t0, t1
+    while c + 2 <= k:
+        t0 = e[c] >= 1
+        t1 = e[c + 1] >= 1
+        s0 = s0 + (e[c] - t0)
+        s1 = s1 + (e[c + 1] - t1)
+        ones = ones + t0 + t1
+        c = c + 2
+    if c < k:
+        t0 = e[c] >= 1
+        s0 = s0 + (e[c] - t0)
+        ones = ones + t0
+    return (s0 + s1) + ones
+
+
+cdef inline void _rests(const floating *e, Py_ssize_t r, Py_ssize_t k, double *rest) noexcept nogil:
+    """rest = sum(e) - 1 for r rows of shifted exponentials, each with a maximum of 1.
+
+    The row's log-sum-exp is max(z) + log1p(rest).  When rest >= 1/16 the
+    plain sum serves: s - 1 is exact, so rest keeps the relative precision of
+    s, within a factor s / rest <= 17.  A smaller rest means one class
+    dominates, and s - 1 would cancel its digits (for z = (10, -10) the loss
+    is 2.06e-9): those rows are summed again by _rest_exact.  They are listed
+    first and redone after, rather than picked by a branch per row, which
+    would be mispredicted whenever both kinds of rows are common.
+    """
+    cdef Py_ssize_t redo[CHUNK]
+    cdef Py_ssize_t i, j, n_redo = 0
+    for i in range(r):
+        rest[i] = _sum(e + i * k, k) - 1.0
+        redo[n_redo] = i
+        n_redo = n_redo + (not rest[i] >= 0.0625)  # and NaN, which _rest_exact keeps
+    for j in range(n_redo):
+        i = redo[j]
+        rest[i] = _rest_exact(e + i * k, k)
 
 
 cdef inline double _exp_shift(
     const floating *z,  # IN (k,)
     floating *e,        # OUT (k,) exp(z - max(z))
     Py_ssize_t k,
-    Py_ssize_t *argmax,  # OUT first argmax
-    double *rest,        # OUT sum of e over every class but the argmax
+    double *rest,        # OUT sum(e) - 1, see _rests
 ) noexcept nogil:
     """Shifted exponentials of one row, as _softmax_chunk computes them; returns max(z)."""
-    cdef Py_ssize_t c, am = 0
+    cdef Py_ssize_t c
     cdef floating m = z[0]
     for c in range(1, k):
-        am = c if z[c] > m else am
         m = z[c] if z[c] > m else m
     for c in range(k):
         e[c] = z[c] - m
@@ -122,8 +165,7 @@ cdef inline double _exp_shift(
         skx_exp_d(e, e, k)
     else:
         skx_exp_f(e, e, k)
-    argmax[0] = am
-    rest[0] = _sum_but(e, k, am)
+    _rests(e, 1, k, rest)
     return m
 
 
@@ -147,11 +189,12 @@ cdef void _softmax_chunk(
     d loss / d z_c = S p_c - cw_c t_c, both times the sample weight.
 
     Log-sum-exp subtracts the row maximum (no overflow) and splits the sum of
-    exponentials as 1 + rest, rest summing every class but the argmax, so that
-    lse(z) = max(z) + log1p(rest) keeps full relative precision when one class
-    dominates (log(1 + rest) would round rest away: for z = (10, -10) the loss
-    is 2.06e-9 and log(1 + rest) gets 7 digits of it).  Each term
-    (max - z_c) + log1p(rest) is >= 0, so the loss has no cancellation.
+    exponentials as 1 + rest (the maximum's exp(0) = 1 and the others, see
+    _rests), so that lse(z) = max(z) + log1p(rest) keeps full relative
+    precision when one class dominates (log(1 + rest) would round rest away:
+    for z = (10, -10) the loss is 2.06e-9 and log(1 + rest) gets 7 digits of
+    it).  Each term (max - z_c) + log1p(rest) is >= 0, so the loss has no
+    cancellation.
 
     The exponentials and logs of the whole chunk go through one vector call
     each (skxent/_simd.h): that, not the arithmetic, is the cost of a row.
@@ -160,39 +203,32 @@ cdef void _softmax_chunk(
     cdef double rest[CHUNK]
     cdef double u[CHUNK]
     cdef double logu[CHUNK]
-    cdef Py_ssize_t am[CHUNK]
-    cdef Py_ssize_t i, c, yi, a_i
+    cdef Py_ssize_t i, c, yi
     cdef const floating *zi
     cdef floating *gi
     cdef floating mi
-    cdef double ri, lse1, inv, tc, wc, wi, py, loss, S, scale
+    cdef double ri, lse1, inv, tc, wc, wi, ey, loss, S, scale
     cdef double a = 1.0 - smoothing, b = smoothing / k
 
     for i in range(r):
         zi = z + i * k
         gi = g + i * k
-        # Branch-free max and argmax (first maximum): the comparison's outcome
-        # is random on real data, so a branch would be mispredicted often.
         skx_prefetch(zi + 16 * k)
-        a_i = 0
+        # A select, not a branch (the outcome is random on real data), and no
+        # argmax: an index carried along would lengthen the dependency chain.
         mi = zi[0]
         for c in range(1, k):
-            a_i = c if zi[c] > mi else a_i
             mi = zi[c] if zi[c] > mi else mi
         m[i] = mi
-        am[i] = a_i
         for c in range(k):
             gi[c] = zi[c] - mi
     if floating is double:
         skx_exp_d(g, g, r * k)
     else:
         skx_exp_f(g, g, r * k)
+    _rests(g, r, k, rest)
     for i in range(r):
-        gi = g + i * k
-        # exp(0) = 1 exactly at the argmax: leave it out of the sum.
-        ri = _sum_but(gi, k, am[i])
-        rest[i] = ri
-        u[i] = 1.0 + ri
+        u[i] = 1.0 + rest[i]
     skx_log_d(u, logu, r)
 
     for i in range(r):
@@ -210,15 +246,13 @@ cdef void _softmax_chunk(
             wc = cw[yi] if cw != NULL else 1.0
             loss_out[i] = <floating> (wi * wc * ((m[i] - zi[yi]) + lse1))
             if want_grad:
-                py = gi[yi] * inv
+                ey = gi[yi]
                 scale = wi * wc * inv
                 for c in range(k):
                     gi[c] = <floating> (gi[c] * scale)
-                if yi == am[i]:
-                    # p_y - 1 = -rest / (1 + rest), without the cancellation.
-                    gi[yi] = <floating> (-ri * scale)
-                else:
-                    gi[yi] = <floating> (wi * wc * (py - 1.0))
+                # At a maximum (e_y = 1), p_y - 1 = -rest / (1 + rest) without
+                # the cancellation.
+                gi[yi] = <floating> (-ri * scale if ey == 1.0 else wi * wc * (ey * inv - 1.0))
             continue
 
         yi = -1 if t != NULL else y[i]
@@ -253,10 +287,10 @@ cdef inline void _softmax_hessp_row(
 
     S = sum_c cw_c t_c is the total target mass (1 without class weights).
     """
-    cdef Py_ssize_t c, am
+    cdef Py_ssize_t c
     cdef double rest, inv, tc, S = 0.0, pv = 0.0
     cdef double a = 1.0 - smoothing, b = smoothing / k
-    _exp_shift(z, hv, k, &am, &rest)
+    _exp_shift(z, hv, k, &rest)
     inv = 1.0 / (1.0 + rest)
     if cw == NULL and t == NULL:
         S = 1.0

@@ -553,6 +553,33 @@ def test_tiny_losses_keep_relative_precision(link):
     )
 
 
+def _rows_across_rest(k):
+    """Rows whose rest = sum_{c != argmax} e^{z_c - max} runs from 1e-12 to k - 1,
+    through both of the kernel's ways of computing it, plus ties at the maximum
+    and logits so close together that their exponentials round to 1."""
+    rows = []
+    for rest in np.geomspace(1e-12, k - 1, 61):
+        rows.append(np.r_[0.0, np.full(k - 1, np.log(rest / (k - 1)))])
+    rows.append(np.r_[2.0, 2.0, np.full(k - 2, -30.0)])  # two maxima, rest = 1 + tiny
+    rows.append(np.full(k, 3.0))  # all tied
+    rows.append(np.r_[1e-18, 2e-18, np.full(k - 2, -40.0)])  # e = 1 off the maximum
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("k", [2, 4, 11])
+def test_softmax_precision_across_rest(k):
+    raw = _rows_across_rest(k)
+    n = raw.shape[0]
+    for y in (np.zeros(n, dtype=int), np.ones(n, dtype=int), np.full(n, k - 1)):
+        ref_loss, ref_grad, ref_hv = reference(y, raw, link="softmax", vector=np.ones_like(raw))
+        loss, grad = loss_gradient(y, raw)
+        assert_allclose(loss, ref_loss, rtol=1e-13, atol=0)
+        assert_allclose(grad, ref_grad, rtol=1e-13, atol=1e-300)
+        v = np.random.default_rng(k).normal(size=raw.shape)
+        _, _, ref_hv = reference(y, raw, link="softmax", vector=v)
+        assert_allclose(hessp(y, raw, v), ref_hv, rtol=1e-12, atol=1e-15)
+
+
 # ---------------------------------------------------------------------------
 # Class indices the kernel would index out of bounds with are refused
 # ---------------------------------------------------------------------------
