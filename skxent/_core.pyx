@@ -16,7 +16,7 @@ distribution, ``p = softmax(z)``, ``w`` sample weight, ``cw`` class weights.
 """
 
 from cython.parallel cimport parallel, prange
-from libc.math cimport fabs, isfinite, log, log1p, exp
+from libc.math cimport fabs, isfinite, log
 from libc.stdlib cimport free, malloc
 
 ctypedef fused floating:
@@ -27,6 +27,9 @@ cdef extern from "_simd.h" nogil:
     void skx_exp_d(const double *x, double *out, Py_ssize_t n)
     void skx_exp_f(const float *x, float *out, Py_ssize_t n)
     void skx_log_d(const double *x, double *out, Py_ssize_t n)
+    void skx_sigmoid_terms(
+        Py_ssize_t m, const double *z, const double *e, const double *u,
+        const double *logu, const double *t, double *wp, double *wn, double *loss)
     int SKX_VECTOR_EXP
     int SKX_OPENMP
 
@@ -57,6 +60,8 @@ cdef enum:
     BLOCK = 1024
     # Rows per chunk of the softmax kernel (vector exp and log calls).
     CHUNK = 32
+    # Entries per chunk of the sigmoid kernel.
+    SCHUNK = 256
 
 # Row status codes of the probability kernels (0 = valid row).
 cdef enum:
@@ -307,41 +312,65 @@ cdef inline void _softmax_hessp_row(
         hv[c] = <floating> (w * S * (hv[c] * inv) * (v[c] - pv))
 
 
-cdef inline double _sigmoid_elem(
-    double z,   # IN raw score
-    double t,   # IN target in [0, 1] (already smoothed)
-    double wp,  # IN weight of the positive term (sample weight x pos weight)
-    double wn,  # IN weight of the negative term
-    double *grad,  # OUT d loss / d z
-    double *hess,  # OUT d2 loss / d z2
+cdef void _sigmoid_chunk(
+    const floating *z,   # IN (m,) raw scores: m consecutive entries of the (n, L) array
+    const floating *t,   # IN (m,) targets in [0, 1]
+    Py_ssize_t m,
+    Py_ssize_t i,        # row of the first entry
+    Py_ssize_t j,        # its column
+    Py_ssize_t L,
+    const double *sw,    # IN (n,) sample weights, or NULL
+    const double *pw,    # IN (L,) weights of the positive terms, or NULL
+    const double *nw,    # IN (L,) weights of the negative terms, or NULL
+    double smoothing,
+    floating *loss,      # OUT (m,)
+    floating *grad,      # OUT (m,), or NULL
+    floating *hess,      # OUT (m,) diagonal of the Hessian, or NULL
 ) noexcept nogil:
-    """Binary cross entropy of sigmoid(z) against t.
+    """Binary cross entropy of sigmoid(z) against t, for m <= SCHUNK entries.
 
-    loss = a softplus(-z) + b softplus(z), with a = wp t and b = wn (1 - t):
-    both terms are >= 0, so there is no cancellation, and with
-    e = exp(-|z|) every quantity needs one exp and one log1p:
-    softplus(+-z) = max(+-z, 0) + log1p(e),
-    sigmoid(|z|) = 1 / (1 + e), sigmoid(-|z|) = e / (1 + e).
-    gradient = b sigmoid(z) - a sigmoid(-z); hessian = (a + b) sigmoid(z) sigmoid(-z).
+    With the smoothed target t' = (1 - eps) t + eps / 2, a = w pw t' and
+    b = w nw (1 - t'): loss = a softplus(-z) + b softplus(z), both terms >= 0,
+    so there is no cancellation.  With e = exp(-|z|) every quantity needs one
+    exp and one log1p (skx_sigmoid_terms in skxent/_simd.h has the formulas).
+    The exps and logs of the chunk go through one vector call each.
     """
-    cdef double e = exp(-fabs(z))
-    cdef double l1p = log1p(e)
-    cdef double inv = 1.0 / (1.0 + e)
-    cdef double a = wp * t, b = wn * (1.0 - t)
-    cdef double sp_pos, sp_neg, s_pos, s_neg
-    if z >= 0:
-        sp_pos = z + l1p      # softplus(z)
-        sp_neg = l1p          # softplus(-z)
-        s_pos = inv           # sigmoid(z)
-        s_neg = e * inv       # sigmoid(-z)
-    else:
-        sp_pos = l1p
-        sp_neg = -z + l1p
-        s_pos = e * inv
-        s_neg = inv
-    grad[0] = b * s_pos - a * s_neg
-    hess[0] = (a + b) * s_pos * s_neg
-    return (a * sp_neg if a != 0.0 else 0.0) + (b * sp_pos if b != 0.0 else 0.0)
+    cdef double zd[SCHUNK]
+    cdef double td[SCHUNK]
+    cdef double e[SCHUNK]
+    cdef double u[SCHUNK]
+    cdef double logu[SCHUNK]
+    cdef double wp[SCHUNK]
+    cdef double wn[SCHUNK]
+    cdef double out[SCHUNK]
+    cdef Py_ssize_t q
+    cdef double w, ta = 1.0 - smoothing, tb = 0.5 * smoothing
+    for q in range(m):
+        zd[q] = z[q]
+        e[q] = -fabs(zd[q])
+        td[q] = ta * t[q] + tb
+    skx_exp_d(e, e, m)
+    for q in range(m):
+        u[q] = 1.0 + e[q]
+    skx_log_d(u, logu, m)
+    # The weights of each entry, walking its (row, column).
+    for q in range(m):
+        w = sw[i] if sw != NULL else 1.0
+        wp[q] = w * (pw[j] if pw != NULL else 1.0)
+        wn[q] = w * (nw[j] if nw != NULL else 1.0)
+        j = j + 1
+        if j == L:
+            j = 0
+            i = i + 1
+    skx_sigmoid_terms(m, zd, e, u, logu, td, wp, wn, out)
+    for q in range(m):
+        loss[q] = <floating> out[q]
+    if grad != NULL:
+        for q in range(m):
+            grad[q] = <floating> wp[q]
+    if hess != NULL:
+        for q in range(m):
+            hess[q] = <floating> wn[q]
 
 
 # ---------------------------------------------------------------------------
@@ -448,38 +477,46 @@ def sigmoid_loss_gradient(
 ):
     """Element-wise binary cross entropy of sigmoid(raw), gradient and Hessian.
 
-    Smoothing moves each target to (1 - eps) t + eps / 2.
+    Smoothing moves each target to (1 - eps) t + eps / 2.  The (n, L) arrays
+    are walked as flat runs of SCHUNK entries, whatever L is.
     """
-    cdef Py_ssize_t n = raw.shape[0], L = raw.shape[1], i, j
-    cdef bint want_grad = gradient_out.shape[0] > 0
-    cdef bint want_hess = hessian_out.shape[0] > 0
-    cdef bint has_sw = sample_weight.shape[0] > 0
-    cdef bint has_pw = pos_weight.shape[0] > 0
-    cdef bint has_nw = neg_weight.shape[0] > 0
-    cdef double w, gr, he, t
-    cdef double a = 1.0 - label_smoothing, b = 0.5 * label_smoothing
-    if n == 0:
+    cdef Py_ssize_t n = raw.shape[0], L = raw.shape[1]
+    cdef Py_ssize_t size = n * L, n_chunks = (size + SCHUNK - 1) // SCHUNK, ch, q0
+    cdef const floating *z
+    cdef const floating *t
+    cdef floating *lo
+    cdef floating *gr
+    cdef floating *he
+    cdef const double *sw
+    cdef const double *pw
+    cdef const double *nw
+    if size == 0:
         return
-    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
-        w = sample_weight[i] if has_sw else 1.0
-        for j in range(L):
-            # Assigned here, not only through the pointers below, so that
-            # Cython makes them private to each thread.
-            gr = 0.0
-            he = 0.0
-            t = a * target[i, j] + b
-            loss_out[i, j] = <floating> _sigmoid_elem(
-                raw[i, j],
-                t,
-                w * (pos_weight[j] if has_pw else 1.0),
-                w * (neg_weight[j] if has_nw else 1.0),
-                &gr,
-                &he,
-            )
-            if want_grad:
-                gradient_out[i, j] = <floating> gr
-            if want_hess:
-                hessian_out[i, j] = <floating> he
+    z = &raw[0, 0]
+    t = &target[0, 0]
+    lo = &loss_out[0, 0]
+    gr = &gradient_out[0, 0] if gradient_out.shape[0] > 0 else NULL
+    he = &hessian_out[0, 0] if hessian_out.shape[0] > 0 else NULL
+    sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
+    pw = &pos_weight[0] if pos_weight.shape[0] > 0 else NULL
+    nw = &neg_weight[0] if neg_weight.shape[0] > 0 else NULL
+    for ch in prange(n_chunks, nogil=True, schedule="static", num_threads=n_threads):
+        q0 = ch * SCHUNK
+        _sigmoid_chunk(
+            z + q0,
+            t + q0,
+            min(SCHUNK, size - q0),
+            q0 // L,
+            q0 % L,
+            L,
+            sw,
+            pw,
+            nw,
+            label_smoothing,
+            lo + q0,
+            gr + q0 if gr != NULL else NULL,
+            he + q0 if he != NULL else NULL,
+        )
 
 
 # ---------------------------------------------------------------------------

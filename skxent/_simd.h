@@ -33,9 +33,16 @@ __attribute__((__simd__("notinbranch"))) extern double log(double);
    (glibc ifunc), and each clone calls libmvec's exp of its width. */
 #define SKX_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #define SKX_SIMD _Pragma("omp simd")
+/* For the element-wise loops: no-trapping-math lets gcc evaluate both sides
+   of a select and blend them, which changes no result, only whether an
+   operation whose value is discarded may raise a floating-point flag (nothing
+   reads those flags); fp-contract=off keeps a * b + c two roundings, not one
+   fused multiply-add in the vector body and two in the scalar remainder. */
+#define SKX_SELECTS __attribute__((optimize("no-trapping-math", "fp-contract=off")))
 #else
 #define SKX_SIMD
 #define SKX_CLONES
+#define SKX_SELECTS
 #define SKX_VECTOR_EXP 0
 #endif
 
@@ -77,5 +84,41 @@ SKX_CLONES static void NAME(const T *x, T *out, ptrdiff_t n)                 \
 SKX_MAP(skx_exp_d, double, 8, exp)
 SKX_MAP(skx_exp_f, float, 16, expf)
 SKX_MAP(skx_log_d, double, 8, log)
+
+/* The element-wise part of binary cross entropy, after the vector exp and log:
+   with e = exp(-|z|), u = 1 + e rounded and logu = log(u),
+     log1p(e) = logu e / (u - 1), or e when u == 1 (Goldberg 1991, Thm 4),
+     sigmoid(|z|) = 1 / u, sigmoid(-|z|) = e / u,
+     softplus(+-z) = max(+-z, 0) + log1p(e),
+   and with a = wp t, b = wn (1 - t) for the target t:
+     loss = a softplus(-z) + b softplus(z) (a term of weight 0 is 0, even where
+     its softplus is inf: a -inf score where the target is 0),
+     gradient = b sigmoid(z) - a sigmoid(-z),
+     hessian = (a + b) sigmoid(z) sigmoid(-z).
+   The sign of z is random on real data: as branches, these selects would be
+   mispredicted half the time; as blends they cost nothing.  Only +, -, *, /
+   (exactly rounded, scalar or vector alike), so an entry's bits do not depend
+   on where it falls in a vector.  On return wp holds the gradient and wn the
+   Hessian. */
+SKX_CLONES SKX_SELECTS static void skx_sigmoid_terms(
+    ptrdiff_t m, const double *restrict z, const double *restrict e,
+    const double *restrict u, const double *restrict logu,
+    const double *restrict t, double *restrict wp, double *restrict wn,
+    double *restrict loss)
+{
+    ptrdiff_t q;
+    SKX_SIMD
+    for (q = 0; q < m; q++) {
+        double zq = z[q], eq = e[q];
+        double l1p = u[q] == 1.0 ? eq : logu[q] * eq / (u[q] - 1.0);
+        double inv = 1.0 / u[q], small = eq * inv;
+        double s_pos = zq >= 0 ? inv : small, s_neg = zq >= 0 ? small : inv;
+        double a = wp[q] * t[q], b = wn[q] * (1.0 - t[q]);
+        double sp_neg = (-zq > 0 ? -zq : 0.0) + l1p, sp_pos = (zq > 0 ? zq : 0.0) + l1p;
+        loss[q] = (a != 0.0 ? a * sp_neg : 0.0) + (b != 0.0 ? b * sp_pos : 0.0);
+        wp[q] = b * s_pos - a * s_neg;
+        wn[q] = (a + b) * s_pos * s_neg;
+    }
+}
 
 #endif /* SKXENT_SIMD_H */

@@ -609,3 +609,24 @@ def test_rows_give_the_same_bits_alone_and_in_a_batch(dtype, k):
         assert li[0] == loss[i] and np.array_equal(gi[0], grad[i]), i
     hv = hessp(y, raw, np.ones_like(raw))
     assert np.array_equal(hessp(y[:1], raw[:1], np.ones_like(raw[:1]))[0], hv[0])
+
+
+# The sigmoid kernel walks the (n, L) array in flat runs of entries: an entry's
+# result must not depend on where a run starts or ends.
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("L", [1, 3, 7])
+def test_sigmoid_rows_give_the_same_bits_alone_and_in_a_batch(dtype, L):
+    rng = np.random.default_rng(L)
+    n = 300  # runs of 256 entries: rows straddle their boundaries
+    raw = rng.normal(scale=5, size=(n, L)).astype(dtype)
+    y = rng.integers(0, 2, (n, L)).astype(float)
+    sw = rng.uniform(0.5, 2.0, n)
+    kw = dict(link="sigmoid", class_weight=np.array([0.7, 1.6]), label_smoothing=0.1)
+    loss, grad = loss_gradient(y, raw, sample_weight=sw, **kw)
+    hv = hessp(y, raw, np.ones_like(raw), sample_weight=sw, **kw)
+    for i in range(n):
+        s = slice(i, i + 1)
+        li, gi = loss_gradient(y[s], raw[s], sample_weight=sw[s], **kw)
+        hi = hessp(y[s], raw[s], np.ones_like(raw[s]), sample_weight=sw[s], **kw)
+        assert li[0] == loss[i] and np.array_equal(gi[0], grad[i]), i
+        assert np.array_equal(hi[0], hv[i]), i
