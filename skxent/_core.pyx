@@ -153,25 +153,36 @@ cdef inline void _rests(const floating *e, Py_ssize_t r, Py_ssize_t k, double *r
         rest[i] = _rest_exact(e + i * k, k)
 
 
-cdef inline double _exp_shift(
-    const floating *z,  # IN (k,)
-    floating *e,        # OUT (k,) exp(z - max(z))
+cdef inline void _shifted_exp(
+    const floating *z,  # IN (r, k) raw scores
+    Py_ssize_t r,
     Py_ssize_t k,
-    double *rest,        # OUT sum(e) - 1, see _rests
+    floating *e,        # OUT (r, k) exp(z - max(z)), row by row
+    double *m,          # OUT (r,) max(z) of each row
+    double *rest,       # OUT (r,) sum(e) - 1 of each row, see _rests
 ) noexcept nogil:
-    """Shifted exponentials of one row, as _softmax_chunk computes them; returns max(z)."""
-    cdef Py_ssize_t c
-    cdef floating m = z[0]
-    for c in range(1, k):
-        m = z[c] if z[c] > m else m
-    for c in range(k):
-        e[c] = z[c] - m
+    """The exponentials of r <= CHUNK rows, shifted by their maxima, in one vector call."""
+    cdef Py_ssize_t i, c
+    cdef const floating *zi
+    cdef floating *ei
+    cdef floating mi
+    for i in range(r):
+        zi = z + i * k
+        ei = e + i * k
+        skx_prefetch(zi + 16 * k)
+        # A select, not a branch (the outcome is random on real data), and no
+        # argmax: an index carried along would lengthen the dependency chain.
+        mi = zi[0]
+        for c in range(1, k):
+            mi = zi[c] if zi[c] > mi else mi
+        m[i] = mi
+        for c in range(k):
+            ei[c] = zi[c] - mi
     if floating is double:
-        skx_exp_d(e, e, k)
+        skx_exp_d(e, e, r * k)
     else:
-        skx_exp_f(e, e, k)
-    _rests(e, 1, k, rest)
-    return m
+        skx_exp_f(e, e, r * k)
+    _rests(e, r, k, rest)
 
 
 cdef void _softmax_chunk(
@@ -202,7 +213,7 @@ cdef void _softmax_chunk(
     cancellation.
 
     The exponentials and logs of the whole chunk go through one vector call
-    each (skxent/_simd.h): that, not the arithmetic, is the cost of a row.
+    each (skxent/_simd.h).
     """
     cdef double m[CHUNK]
     cdef double rest[CHUNK]
@@ -211,27 +222,10 @@ cdef void _softmax_chunk(
     cdef Py_ssize_t i, c, yi
     cdef const floating *zi
     cdef floating *gi
-    cdef floating mi
     cdef double ri, lse1, inv, tc, wc, wi, ey, loss, S, scale
     cdef double a = 1.0 - smoothing, b = smoothing / k
 
-    for i in range(r):
-        zi = z + i * k
-        gi = g + i * k
-        skx_prefetch(zi + 16 * k)
-        # A select, not a branch (the outcome is random on real data), and no
-        # argmax: an index carried along would lengthen the dependency chain.
-        mi = zi[0]
-        for c in range(1, k):
-            mi = zi[c] if zi[c] > mi else mi
-        m[i] = mi
-        for c in range(k):
-            gi[c] = zi[c] - mi
-    if floating is double:
-        skx_exp_d(g, g, r * k)
-    else:
-        skx_exp_f(g, g, r * k)
-    _rests(g, r, k, rest)
+    _shifted_exp(z, r, k, g, m, rest)
     for i in range(r):
         u[i] = 1.0 + rest[i]
     skx_log_d(u, logu, r)
@@ -277,39 +271,50 @@ cdef void _softmax_chunk(
                 gi[c] = <floating> (wi * (S * (gi[c] * inv) - wc * tc))
 
 
-cdef inline void _softmax_hessp_row(
-    const floating *z,      # IN (k,)
-    Py_ssize_t y,           # IN class index, or -1 when `t` is given
-    const floating *t,      # IN (k,) or NULL
+cdef void _softmax_hessp_chunk(
+    const floating *z,      # IN (r, k) raw scores of r consecutive rows
+    const Py_ssize_t *y,    # IN (r,) class indices, or NULL when `t` is given
+    const floating *t,      # IN (r, k) targets, or NULL
+    Py_ssize_t r,
     Py_ssize_t k,
-    double w,
+    const double *sw,       # IN (r,) or NULL
     const double *cw,       # IN (k,) or NULL
     double smoothing,
-    const floating *v,      # IN (k,) direction
-    floating *hv,           # OUT (k,) (also the exp scratch)
+    const floating *v,      # IN (r, k) directions
+    floating *hv,           # OUT (r, k) (also the exp scratch)
 ) noexcept nogil:
-    """(H v)_c = w S (p_c v_c - p_c (p . v)), H = w S (diag(p) - p p^T).
+    """(H v)_c = w S (p_c v_c - p_c (p . v)), H = w S (diag(p) - p p^T), for r <= CHUNK rows.
 
     S = sum_c cw_c t_c is the total target mass (1 without class weights).
     """
-    cdef Py_ssize_t c
-    cdef double rest, inv, tc, S = 0.0, pv = 0.0
+    cdef double m[CHUNK]
+    cdef double rest[CHUNK]
+    cdef Py_ssize_t i, c
+    cdef floating *hi
+    cdef const floating *vi
+    cdef double inv, tc, S, pv, ws
     cdef double a = 1.0 - smoothing, b = smoothing / k
-    _exp_shift(z, hv, k, &rest)
-    inv = 1.0 / (1.0 + rest)
-    if cw == NULL and t == NULL:
-        S = 1.0
-    else:
+    _shifted_exp(z, r, k, hv, m, rest)
+    for i in range(r):
+        hi = hv + i * k
+        vi = v + i * k
+        inv = 1.0 / (1.0 + rest[i])
+        S = 0.0
+        if cw == NULL and t == NULL:
+            S = 1.0
+        else:
+            for c in range(k):
+                if t == NULL:
+                    tc = b + (a if c == y[i] else 0.0)
+                else:
+                    tc = a * t[i * k + c] + b
+                S = S + (cw[c] if cw != NULL else 1.0) * tc
+        pv = 0.0
         for c in range(k):
-            if t == NULL:
-                tc = b + (a if c == y else 0.0)
-            else:
-                tc = a * t[c] + b
-            S = S + (cw[c] if cw != NULL else 1.0) * tc
-    for c in range(k):
-        pv = pv + (hv[c] * inv) * v[c]
-    for c in range(k):
-        hv[c] = <floating> (w * S * (hv[c] * inv) * (v[c] - pv))
+            pv = pv + (hi[c] * inv) * vi[c]
+        ws = (sw[i] if sw != NULL else 1.0) * S
+        for c in range(k):
+            hi[c] = <floating> (ws * (hi[c] * inv) * (vi[c] - pv))
 
 
 cdef void _sigmoid_chunk(
@@ -443,23 +448,26 @@ def softmax_hessp(
     int n_threads,
 ):
     """Row-wise Hessian-vector products of the softmax cross entropy."""
-    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i0, ch
+    cdef Py_ssize_t n_chunks = (n + CHUNK - 1) // CHUNK
     cdef bint has_t = target.shape[0] > 0
     cdef bint has_sw = sample_weight.shape[0] > 0
     cdef const double *cw = &class_weight[0] if class_weight.shape[0] > 0 else NULL
     if n == 0:
         return
-    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
-        _softmax_hessp_row(
-            &raw[i, 0],
-            -1 if has_t else y[i],
-            &target[i, 0] if has_t else NULL,
+    for ch in prange(n_chunks, nogil=True, schedule="static", num_threads=n_threads):
+        i0 = ch * CHUNK
+        _softmax_hessp_chunk(
+            &raw[i0, 0],
+            NULL if has_t else &y[i0],
+            &target[i0, 0] if has_t else NULL,
+            min(CHUNK, n - i0),
             k,
-            sample_weight[i] if has_sw else 1.0,
+            &sample_weight[i0] if has_sw else NULL,
             cw,
             label_smoothing,
-            &vector[i, 0],
-            &hessp_out[i, 0],
+            &vector[i0, 0],
+            &hessp_out[i0, 0],
         )
 
 
