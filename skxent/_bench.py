@@ -103,6 +103,51 @@ def bench_loss_gradient(n, k, repeats, rng):
     return rows
 
 
+def bench_sigmoid(n, k, repeats, rng):
+    """Binary cross entropy on logits: n * k samples, the entries of the softmax cases."""
+    from sklearn._loss.loss import HalfBinomialLoss
+
+    from skxent.loss import loss_gradient
+
+    rows = []
+    sk_loss = HalfBinomialLoss()
+    size = n * k
+    for dtype in (np.float64, np.float32):
+        raw = rng.standard_normal(size).astype(dtype)
+        y = rng.integers(0, 2, size).astype(dtype)
+        loss_a, grad_a = np.empty(size, dtype), np.empty(size, dtype)
+        loss_b, grad_b = np.empty(size, dtype), np.empty(size, dtype)
+        for threads in (1, 2):
+            ours = partial(
+                loss_gradient,
+                y,
+                raw,
+                link="sigmoid",
+                loss_out=loss_a,
+                gradient_out=grad_a,
+                n_threads=threads,
+            )
+            theirs = partial(
+                sk_loss.loss_gradient,
+                y,
+                raw,
+                loss_out=loss_b,
+                gradient_out=grad_b,
+                n_threads=threads,
+            )
+            t_ours, t_theirs = _pair(ours, theirs, repeats)
+            err = float(np.max(np.abs(loss_a - loss_b) / np.maximum(np.abs(loss_b), 1)))
+            rows.append(
+                (
+                    f"loss_gradient sigmoid n={size} {np.dtype(dtype).name} threads={threads}",
+                    t_ours,
+                    t_theirs,
+                    err,
+                )
+            )
+    return rows
+
+
 def bench_thread_scaling(n, k, repeats, rng):
     from skxent.loss import loss_gradient
 
@@ -123,6 +168,7 @@ def run(n=10**6, k=10, repeats=7, seed=0, out=print):
     rows = []
     rows += bench_log_loss(n, k, repeats, rng)
     rows += bench_loss_gradient(n, k, repeats, rng)
+    rows += bench_sigmoid(n, k, repeats, rng)
     rows += bench_thread_scaling(n, k, repeats, rng)
     out(f"{'case':<58} {'skxent':>10} {'reference':>10} {'ratio':>7} {'rel.diff':>9}")
     for name, t_ours, t_ref, err in rows:
