@@ -106,51 +106,48 @@ cdef inline double _sum(const floating *x, Py_ssize_t k) noexcept nogil:
     return s0 + s1
 
 
-cdef inline double _rest_exact(const floating *e, Py_ssize_t k) noexcept nogil:
-    """sum(e) - 1 for the shifted exponentials e of a row, to full relative precision.
+cdef inline double _sum_below_one(const floating *e, Py_ssize_t k) noexcept nogil:
+    """Sum of the entries of a row that are below 1, in double, with two running sums.
 
-    The ones (the maximum, and any tie) are left out of the sum and counted
-    instead: adding 1 and taking it away again would cancel the digits of a
-    small rest.  The test e >= 1 gives 0 or 1 without a branch (which would be
-    mispredicted on most rows), and 0 for NaN, which then reaches the sum.
+    Leaves out the maximum of a row of shifted exponentials when it is the
+    row's only entry of 1, as _rests makes sure.  A select between e and 0,
+    which the compiler makes a compare and a mask rather than a branch (that
+    would be mispredicted on most rows).  NaN is not below 1 and would be
+    dropped: _rests keeps rows with a NaN away from here.
     """
-    cdef Py_ssize_t c = 0, ones = -1
+    cdef Py_ssize_t c = 0
     cdef double s0 = 0.0, s1 = 0.0
-    cdef int t0, t1
     while c + 2 <= k:
-        t0 = e[c] >= 1
-        t1 = e[c + 1] >= 1
-        s0 = s0 + (e[c] - t0)
-        s1 = s1 + (e[c + 1] - t1)
-        ones = ones + t0 + t1
+        s0 = s0 + (e[c] if e[c] < 1 else 0.0)
+        s1 = s1 + (e[c + 1] if e[c + 1] < 1 else 0.0)
         c = c + 2
     if c < k:
-        t0 = e[c] >= 1
-        s0 = s0 + (e[c] - t0)
-        ones = ones + t0
-    return (s0 + s1) + ones
+        s0 = s0 + (e[c] if e[c] < 1 else 0.0)
+    return s0 + s1
 
 
 cdef inline void _rests(const floating *e, Py_ssize_t r, Py_ssize_t k, double *rest) noexcept nogil:
     """rest = sum(e) - 1 for r rows of shifted exponentials, each with a maximum of 1.
 
-    The row's log-sum-exp is max(z) + log1p(rest).  When rest >= 1/16 the
-    plain sum serves: s - 1 is exact, so rest keeps the relative precision of
-    s, within a factor s / rest <= 17.  A smaller rest means one class
-    dominates, and s - 1 would cancel its digits (for z = (10, -10) the loss
-    is 2.06e-9): those rows are summed again by _rest_exact.  They are listed
-    first and redone after, rather than picked by a branch per row, which
-    would be mispredicted whenever both kinds of rows are common.
+    The row's log-sum-exp is max(z) + log1p(rest).  When rest >= 1 the plain
+    sum s serves: s - 1 is exact, so rest keeps the relative precision of s,
+    within a factor s / rest <= 2.  A smaller rest would lose more (s - 1
+    cancels the digits of a small rest: for z = (10, -10) the loss is
+    2.06e-9), and those rows are summed again without their maximum.  Then s
+    < 2, so the maximum is their only entry of 1 (a tie would make s >= 2),
+    and _sum_below_one leaves it out.  The rows are listed first and redone
+    after, rather than picked by a branch per row, which would be
+    mispredicted whenever both kinds of rows are common.
     """
     cdef Py_ssize_t redo[CHUNK]
     cdef Py_ssize_t i, j, n_redo = 0
     for i in range(r):
         rest[i] = _sum(e + i * k, k) - 1.0
         redo[n_redo] = i
-        n_redo = n_redo + (not rest[i] >= 0.0625)  # and NaN, which _rest_exact keeps
+        n_redo = n_redo + (rest[i] < 1.0)  # not NaN: it stays in the plain sum
     for j in range(n_redo):
         i = redo[j]
-        rest[i] = _rest_exact(e + i * k, k)
+        rest[i] = _sum_below_one(e + i * k, k)
 
 
 cdef inline void _shifted_exp(
@@ -337,7 +334,8 @@ cdef void _sigmoid_chunk(
     With the smoothed target t' = (1 - eps) t + eps / 2, a = w pw t' and
     b = w nw (1 - t'): loss = a softplus(-z) + b softplus(z), both terms >= 0,
     so there is no cancellation.  With e = exp(-|z|) every quantity needs one
-    exp and one log1p (skx_sigmoid_terms in skxent/_simd.h has the formulas).
+    exp and one log1p, the log1p as a log with Goldberg's correction
+    (skx_sigmoid_terms in skxent/_simd.h has the formulas).
     The exps and logs of the chunk go through one vector call each.
     """
     cdef double zd[SCHUNK]

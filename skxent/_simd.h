@@ -1,6 +1,7 @@
 /*
- * The loops of skxent that must vectorise: exp over a chunk of softmax rows, and
- * the log of the chunk's row sums.
+ * The loops of skxent that must vectorise: exp and log over a chunk of entries
+ * (the softmax rows and their sums, the sigmoid scores), and the element-wise
+ * part of the sigmoid loss.
  *
  * gcc turns a loop over exp() into calls of glibc's vector exp (libmvec,
  * _ZGVbN2v_exp / _ZGVbN4v_expf: two doubles or four floats per call on baseline
@@ -45,6 +46,9 @@ __attribute__((__simd__("notinbranch"))) extern double log(double);
 #define SKX_SELECTS
 #define SKX_VECTOR_EXP 0
 #endif
+
+/* C99's restrict, under the spelling MSVC also knows. */
+#define SKX_RESTRICT __restrict
 
 #if defined(_OPENMP)
 #define SKX_OPENMP 1
@@ -96,15 +100,16 @@ SKX_MAP(skx_log_d, double, 8, log)
      gradient = b sigmoid(z) - a sigmoid(-z),
      hessian = (a + b) sigmoid(z) sigmoid(-z).
    The sign of z is random on real data: as branches, these selects would be
-   mispredicted half the time; as blends they cost nothing.  Only +, -, *, /
+   mispredicted half the time; the avx2 and avx512f clones make them blends
+   (the default clone keeps branches: slower, the same results).  Only +, -, *, /
    (exactly rounded, scalar or vector alike), so an entry's bits do not depend
    on where it falls in a vector.  On return wp holds the gradient and wn the
    Hessian. */
 SKX_CLONES SKX_SELECTS static void skx_sigmoid_terms(
-    ptrdiff_t m, const double *restrict z, const double *restrict e,
-    const double *restrict u, const double *restrict logu,
-    const double *restrict t, double *restrict wp, double *restrict wn,
-    double *restrict loss)
+    ptrdiff_t m, const double *SKX_RESTRICT z, const double *SKX_RESTRICT e,
+    const double *SKX_RESTRICT u, const double *SKX_RESTRICT logu,
+    const double *SKX_RESTRICT t, double *SKX_RESTRICT wp, double *SKX_RESTRICT wn,
+    double *SKX_RESTRICT loss)
 {
     ptrdiff_t q;
     SKX_SIMD

@@ -136,7 +136,9 @@ def _check_finite(values, raw, vector=None):
     Valid weights and targets leave only the raw scores (or the direction of a
     Hessian-vector product) to blame.  Finite scores always give finite
     results, and so do -inf scores of classes the target gives no mass (their
-    probability is exactly 0): those are accepted.  Checking the outputs costs
+    probability is exactly 0): those are accepted, as is a sigmoid score of
+    +inf where the target is 1 (the class of probability 0 is then the other).
+    Checking the outputs costs
     one pass over arrays the caller is about to read anyway.
     """
     ok = np.isfinite(values)
