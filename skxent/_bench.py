@@ -61,90 +61,49 @@ def bench_log_loss(n, k, repeats, rng):
     return rows
 
 
-def bench_loss_gradient(n, k, repeats, rng):
-    from sklearn._loss.loss import HalfMultinomialLoss
-
+def _loss_rows(name, link, sk_loss, raw, y, repeats):
+    """skxent's loss_gradient against a scikit-learn loss object, on 1 and 2 threads."""
     from skxent.loss import loss_gradient
 
+    n, dtype = raw.shape[0], raw.dtype
+    loss_a, grad_a = np.empty(n, dtype), np.empty_like(raw)
+    loss_b, grad_b = np.empty(n, dtype), np.empty_like(raw)
     rows = []
-    sk_loss = HalfMultinomialLoss(n_classes=k)
+    for threads in (1, 2):
+        out_a = dict(loss_out=loss_a, gradient_out=grad_a, n_threads=threads)
+        out_b = dict(loss_out=loss_b, gradient_out=grad_b, n_threads=threads)
+        ours = partial(loss_gradient, y, raw, link=link, **out_a)
+        theirs = partial(sk_loss.loss_gradient, y, raw, **out_b)
+        t_ours, t_theirs = _pair(ours, theirs, repeats)
+        err = float(np.max(np.abs(loss_a - loss_b) / np.maximum(np.abs(loss_b), 1)))
+        rows.append((f"{name} {dtype.name} threads={threads}", t_ours, t_theirs, err))
+    return rows
+
+
+def bench_loss_gradient(n, k, repeats, rng):
+    """Softmax cross entropy on hard labels against HalfMultinomialLoss."""
+    from sklearn._loss.loss import HalfMultinomialLoss
+
+    rows = []
     for dtype in (np.float64, np.float32):
         raw = rng.standard_normal((n, k)).astype(dtype)
         y = rng.integers(0, k, n).astype(dtype)
-        loss_a, grad_a = np.empty(n, dtype), np.empty((n, k), dtype)
-        loss_b, grad_b = np.empty(n, dtype), np.empty((n, k), dtype)
-        for threads in (1, 2):
-            ours = partial(
-                loss_gradient,
-                y,
-                raw,
-                loss_out=loss_a,
-                gradient_out=grad_a,
-                n_threads=threads,
-            )
-            theirs = partial(
-                sk_loss.loss_gradient,
-                y,
-                raw,
-                loss_out=loss_b,
-                gradient_out=grad_b,
-                n_threads=threads,
-            )
-            t_ours, t_theirs = _pair(ours, theirs, repeats)
-            err = float(np.max(np.abs(loss_a - loss_b) / np.maximum(np.abs(loss_b), 1)))
-            rows.append(
-                (
-                    f"loss_gradient softmax n={n} k={k} {np.dtype(dtype).name} threads={threads}",
-                    t_ours,
-                    t_theirs,
-                    err,
-                )
-            )
+        name = f"loss_gradient softmax n={n} k={k}"
+        rows += _loss_rows(name, "softmax", HalfMultinomialLoss(n_classes=k), raw, y, repeats)
     return rows
 
 
 def bench_sigmoid(n, k, repeats, rng):
-    """Binary cross entropy on logits: n * k samples, the entries of the softmax cases."""
+    """Binary cross entropy on logits against HalfBinomialLoss: n * k samples,
+    as many entries as the softmax cases."""
     from sklearn._loss.loss import HalfBinomialLoss
 
-    from skxent.loss import loss_gradient
-
     rows = []
-    sk_loss = HalfBinomialLoss()
-    size = n * k
     for dtype in (np.float64, np.float32):
-        raw = rng.standard_normal(size).astype(dtype)
-        y = rng.integers(0, 2, size).astype(dtype)
-        loss_a, grad_a = np.empty(size, dtype), np.empty(size, dtype)
-        loss_b, grad_b = np.empty(size, dtype), np.empty(size, dtype)
-        for threads in (1, 2):
-            ours = partial(
-                loss_gradient,
-                y,
-                raw,
-                link="sigmoid",
-                loss_out=loss_a,
-                gradient_out=grad_a,
-                n_threads=threads,
-            )
-            theirs = partial(
-                sk_loss.loss_gradient,
-                y,
-                raw,
-                loss_out=loss_b,
-                gradient_out=grad_b,
-                n_threads=threads,
-            )
-            t_ours, t_theirs = _pair(ours, theirs, repeats)
-            err = float(np.max(np.abs(loss_a - loss_b) / np.maximum(np.abs(loss_b), 1)))
-            rows.append(
-                (
-                    f"loss_gradient sigmoid n={size} {np.dtype(dtype).name} threads={threads}",
-                    t_ours,
-                    t_theirs,
-                    err,
-                )
-            )
+        raw = rng.standard_normal(n * k).astype(dtype)
+        y = rng.integers(0, 2, n * k).astype(dtype)
+        name = f"loss_gradient sigmoid n={n * k}"
+        rows += _loss_rows(name, "sigmoid", HalfBinomialLoss(), raw, y, repeats)
     return rows
 
 
