@@ -81,29 +81,22 @@ def _loss_rows(name, link, sk_loss, raw, y, repeats):
 
 
 def bench_loss_gradient(n, k, repeats, rng):
-    """Softmax cross entropy on hard labels against HalfMultinomialLoss."""
-    from sklearn._loss.loss import HalfMultinomialLoss
+    """Softmax cross entropy on hard labels against HalfMultinomialLoss, then binary
+    cross entropy on logits against HalfBinomialLoss on n * k samples (as many
+    entries as the softmax cases)."""
+    from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
 
+    cases = [
+        (f"loss_gradient softmax n={n} k={k}", "softmax", HalfMultinomialLoss(n_classes=k), (n, k)),
+        (f"loss_gradient sigmoid n={n * k}", "sigmoid", HalfBinomialLoss(), (n * k,)),
+    ]
     rows = []
-    for dtype in (np.float64, np.float32):
-        raw = rng.standard_normal((n, k)).astype(dtype)
-        y = rng.integers(0, k, n).astype(dtype)
-        name = f"loss_gradient softmax n={n} k={k}"
-        rows += _loss_rows(name, "softmax", HalfMultinomialLoss(n_classes=k), raw, y, repeats)
-    return rows
-
-
-def bench_sigmoid(n, k, repeats, rng):
-    """Binary cross entropy on logits against HalfBinomialLoss: n * k samples,
-    as many entries as the softmax cases."""
-    from sklearn._loss.loss import HalfBinomialLoss
-
-    rows = []
-    for dtype in (np.float64, np.float32):
-        raw = rng.standard_normal(n * k).astype(dtype)
-        y = rng.integers(0, 2, n * k).astype(dtype)
-        name = f"loss_gradient sigmoid n={n * k}"
-        rows += _loss_rows(name, "sigmoid", HalfBinomialLoss(), raw, y, repeats)
+    for name, link, sk_loss, shape in cases:
+        n_classes = shape[1] if link == "softmax" else 2
+        for dtype in (np.float64, np.float32):
+            raw = rng.standard_normal(shape).astype(dtype)
+            y = rng.integers(0, n_classes, shape[0]).astype(dtype)
+            rows += _loss_rows(name, link, sk_loss, raw, y, repeats)
     return rows
 
 
@@ -127,7 +120,6 @@ def run(n=10**6, k=10, repeats=7, seed=0, out=print):
     rows = []
     rows += bench_log_loss(n, k, repeats, rng)
     rows += bench_loss_gradient(n, k, repeats, rng)
-    rows += bench_sigmoid(n, k, repeats, rng)
     rows += bench_thread_scaling(n, k, repeats, rng)
     out(f"{'case':<58} {'skxent':>10} {'reference':>10} {'ratio':>7} {'rel.diff':>9}")
     for name, t_ours, t_ref, err in rows:

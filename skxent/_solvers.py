@@ -199,25 +199,33 @@ def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=T
         p, _, stagnated = _pcg(hessp, g, precond, rtol=rtol, maxiter=max(10, min(200, g.size)))
         t, w, f, g, raw, rounding = _line_search(loss, w, f, g, p)
         stalled += bool(rounding) + bool(stagnated)
-        if t > 0 and callback is not None and callback(w, f, g):
-            return w, n_iter
-        if np.abs(g).max() <= tol:
-            return w, n_iter
-        if t == 0.0 or stalled >= 3:
-            _warn_stalled("newton-cg", g, tol, n_iter)
+        if _newton_done("newton-cg", t, w, f, g, tol, stalled, n_iter, callback):
             return w, n_iter
     _warn("newton-cg", f"max_iter={max_iter} reached", max_iter)
     return w, max_iter
 
 
-def _warn_stalled(solver, g, tol, n_iter):
-    _warn(
-        solver,
-        "the objective stopped decreasing at the precision of the arithmetic "
-        f"(max|grad| = {np.abs(g).max():.3g} > tol = {tol:.3g}; float32 data "
-        "cannot give a gradient much below 1e-7 relative)",
-        n_iter,
-    )
+def _newton_done(solver, t, w, f, g, tol, stalled, n_iter, callback):
+    """Whether a Newton iteration that took the step ``t`` ends the fit.
+
+    It does when the callback asks, when ``max|grad| <= tol``, or, with a
+    warning, when the line search found no decrease (t = 0) or the steps
+    stalled at the precision of the arithmetic three times.
+    """
+    if t > 0 and callback is not None and callback(w, f, g):
+        return True
+    if np.abs(g).max() <= tol:
+        return True
+    if t == 0.0 or stalled >= 3:
+        _warn(
+            solver,
+            "the objective stopped decreasing at the precision of the arithmetic "
+            f"(max|grad| = {np.abs(g).max():.3g} > tol = {tol:.3g}; float32 data "
+            "cannot give a gradient much below 1e-7 relative)",
+            n_iter,
+        )
+        return True
+    return False
 
 
 def _solve_newton(H, g, null_block):
@@ -265,12 +273,7 @@ def newton_cholesky(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
         p = _solve_newton(H, g, null_block)
         t, w, f, g, _, rounding = _line_search(loss, w, f, g, p)
         stalled += bool(rounding)
-        if t > 0 and callback is not None and callback(w, f, g):
-            return w, n_iter
-        if np.abs(g).max() <= tol:
-            return w, n_iter
-        if t == 0.0 or stalled >= 3:
-            _warn_stalled("newton-cholesky", g, tol, n_iter)
+        if _newton_done("newton-cholesky", t, w, f, g, tol, stalled, n_iter, callback):
             return w, n_iter
     _warn("newton-cholesky", f"max_iter={max_iter} reached", max_iter)
     return w, max_iter

@@ -715,6 +715,20 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
     def _is_binary(self):
         return not self.multilabel and self.coef_.shape[0] == 1
 
+    def _inverse_link(self, X, sigmoid, softmax):
+        """The link's probabilities (or their logs) of the raw scores of X.
+
+        ``sigmoid`` and ``softmax`` are expit and softmax, or their logs.  Two
+        classes take the sigmoid of both signs: no 1 - p, so tiny
+        probabilities keep their digits.
+        """
+        z = self.decision_function(X)
+        if self.multilabel:
+            return sigmoid(z)
+        if z.ndim == 1:
+            return np.column_stack([sigmoid(-z), sigmoid(z)])
+        return softmax(z, axis=1)
+
     def decision_function(self, X):
         """Raw scores ``X @ coef_.T + intercept_``.
 
@@ -747,13 +761,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             Columns in the order of ``classes_``; with ``multilabel=True`` the
             probability of each label, (n_samples, n_labels).
         """
-        z = self.decision_function(X)
-        if self.multilabel:
-            return expit(z)
-        if z.ndim == 1:
-            # expit of both signs: no 1 - p, so tiny probabilities keep their digits.
-            return np.column_stack([expit(-z), expit(z)])
-        return softmax(z, axis=1)
+        return self._inverse_link(X, expit, softmax)
 
     def predict_log_proba(self, X):
         """Logarithm of the predicted probabilities, stable for huge scores.
@@ -770,12 +778,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        z = self.decision_function(X)
-        if self.multilabel:
-            return log_expit(z)
-        if z.ndim == 1:
-            return np.column_stack([log_expit(-z), log_expit(z)])
-        return log_softmax(z, axis=1)
+        return self._inverse_link(X, log_expit, log_softmax)
 
     def predict(self, X):
         """Predicted class labels (label indicators with ``multilabel=True``).

@@ -169,6 +169,29 @@ def _n_threads(n_threads, size):
     return int(n_threads)
 
 
+def _sigmoid_kernel(
+    raw2, target, sw, cw, label_smoothing, n_threads, loss, *, gradient=None, hessian=None
+):
+    """Run the sigmoid kernel on (n, L) scores, filling ``loss`` and the outputs asked for.
+
+    ``cw`` is None or the pair (w_neg, w_pos), shared by every column.
+    """
+    n_cols = raw2.shape[1]
+    none = np.empty((0, n_cols), dtype=raw2.dtype)
+    _core.sigmoid_loss_gradient(
+        raw2,
+        target,
+        sw,
+        _EMPTY if cw is None else np.full(n_cols, cw[1]),
+        _EMPTY if cw is None else np.full(n_cols, cw[0]),
+        label_smoothing,
+        loss,
+        none if gradient is None else gradient,
+        none if hessian is None else hessian,
+        n_threads,
+    )
+
+
 def _out(buf, shape, dtype, name):
     if buf is None:
         return np.empty(shape, dtype=dtype)
@@ -260,21 +283,8 @@ def loss_gradient(
 
     raw2 = raw.reshape(n, -1)
     n_cols = raw2.shape[1]
-    pos = _EMPTY if cw is None else np.full(n_cols, cw[1])
-    neg = _EMPTY if cw is None else np.full(n_cols, cw[0])
     elem = loss.reshape(n, 1) if n_cols == 1 else np.empty_like(raw2)
-    _core.sigmoid_loss_gradient(
-        raw2,
-        target,
-        sw,
-        pos,
-        neg,
-        label_smoothing,
-        elem,
-        grad.reshape(n, -1),
-        np.empty((0, n_cols), dtype=dtype),
-        nt,
-    )
+    _sigmoid_kernel(raw2, target, sw, cw, label_smoothing, nt, elem, gradient=grad.reshape(n, -1))
     if n_cols > 1 or raw.ndim == 2:
         np.sum(elem, axis=1, out=loss)
     _check_finite(loss, raw)
@@ -328,22 +338,8 @@ def hessp(
         _check_finite(res, raw, v)
         return res
     raw2 = raw.reshape(n, -1)
-    n_cols = raw2.shape[1]
-    pos = _EMPTY if cw is None else np.full(n_cols, cw[1])
-    neg = _EMPTY if cw is None else np.full(n_cols, cw[0])
     hess = res.reshape(n, -1)
-    _core.sigmoid_loss_gradient(
-        raw2,
-        target,
-        sw,
-        pos,
-        neg,
-        label_smoothing,
-        np.empty_like(raw2),
-        np.empty((0, n_cols), dtype=dtype),
-        hess,
-        nt,
-    )
+    _sigmoid_kernel(raw2, target, sw, cw, label_smoothing, nt, np.empty_like(raw2), hessian=hess)
     hess *= v.reshape(n, -1)
     _check_finite(res, raw, v)
     return res
