@@ -14,6 +14,7 @@ label smoothing, multilabel and ``partial_fit``.
 from . import loss, metrics, scorers
 from ._config import show_config
 from .classifier import CrossEntropyClassifier
+from .scorers import patch_sklearn, unpatch_sklearn
 
 __version__ = "0.1.0.dev0"
 
@@ -21,7 +22,9 @@ __all__ = [
     "CrossEntropyClassifier",
     "loss",
     "metrics",
+    "patch_sklearn",
     "scorers",
     "show_config",
+    "unpatch_sklearn",
     "__version__",
 ]

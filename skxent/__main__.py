@@ -55,24 +55,32 @@ def _demo(args):
     for name, (clf, grid) in models.items():
         pipe = Pipeline([("scale", StandardScaler()), ("clf", clf)])
         search = GridSearchCV(
-            pipe, grid, scoring=["neg_cross_entropy", "neg_cross_entropy_bits", "accuracy"],
-            refit="neg_cross_entropy", cv=3, verbose=1,
+            pipe,
+            grid,
+            scoring=["neg_cross_entropy", "neg_cross_entropy_bits", "accuracy"],
+            refit="neg_cross_entropy",
+            cv=3,
+            verbose=1,
         )
         t0 = time.perf_counter()
         search.fit(X_train, y_train)
         fit_time = time.perf_counter() - t0
         proba = search.predict_proba(X_test)
-        rows.append((
-            name,
-            metrics.cross_entropy(y_test, proba),
-            metrics.cross_entropy(y_test, proba, base=2),
-            float(np.mean(search.predict(X_test) == y_test)),
-            fit_time,
-            search.best_params_,
-        ))
+        rows.append(
+            (
+                name,
+                metrics.cross_entropy(y_test, proba),
+                metrics.cross_entropy(y_test, proba, base=2),
+                float(np.mean(search.predict(X_test) == y_test)),
+                fit_time,
+                search.best_params_,
+            )
+        )
     print()
-    print(f"  {'model':<24} {'test CE (nats)':>14} {'(bits)':>8} {'accuracy':>9} "
-          f"{'search time':>12}   best parameters")
+    print(
+        f"  {'model':<24} {'test CE (nats)':>14} {'(bits)':>8} {'accuracy':>9} "
+        f"{'search time':>12}   best parameters"
+    )
     for name, ce, bits, acc, t, params in rows:
         best = ", ".join(f"{k.split('__')[1]}={v}" for k, v in params.items())
         print(f"  {name:<24} {ce:14.4f} {bits:8.4f} {acc:9.4f} {t:11.2f}s   {best}")
@@ -290,120 +298,6 @@ def _parse_labels(labels):
     return out
 
 
-def _check_finite(table):
-    import numpy as np
-
-    values = table.values
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad.reshape(values.shape[0], -1).any(axis=1))[0])
-        row = values[i]
-        raise ScoreError(f"{table.where(i)}: NaN or inf in {_row_text(row)}")
-
-
-def _row_text(row):
-    import numpy as np
-
-    row = np.atleast_1d(row)
-    text = ", ".join(f"{v:.6g}" if isinstance(v, float | np.floating) else str(v) for v in row[:8])
-    return f"[{text}{', ...' if len(row) > 8 else ''}]"
-
-
-def _check_unit_interval(table, what="probabilities"):
-    import numpy as np
-
-    values = table.values
-    bad = (values < 0) | (values > 1)
-    if bad.any():
-        i = int(np.flatnonzero(bad.reshape(values.shape[0], -1).any(axis=1))[0])
-        raise ScoreError(f"{table.where(i)}: {what} must be in [0, 1]; got {_row_text(values[i])}")
-
-
-def _row_sums_ok(values):
-    """Which rows of a 2-D array sum to one (skxent's tolerance: sqrt(eps))."""
-    import numpy as np
-
-    from ._validation import sum_tolerance
-
-    return np.abs(values.sum(axis=1) - 1.0) <= sum_tolerance(np.float64)
-
-
-def _check_rows_sum_to_one(table, what, hint=""):
-    import numpy as np
-
-    ok = _row_sums_ok(table.values)
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
-        total = float(table.values[i].sum())
-        raise ScoreError(
-            f"{table.where(i)}: {what} must sum to 1; this row sums to {total!r}{hint}"
-        )
-
-
-def _encode_labels(y_true, labels, n_classes, binary_1d):
-    """Class indices of 1-D labels, or soft binary targets; errors name the line.
-
-    Returns ``(codes, soft)``: one of them is None.
-    """
-    import numpy as np
-
-    values = y_true.values
-    if labels is not None:
-        if labels.shape[0] != n_classes:
-            raise ScoreError(
-                f"--labels lists {labels.shape[0]} labels but y_pred has {n_classes} "
-                f"{'classes (a 1-D y_pred is binary)' if binary_1d else 'columns'}"
-            )
-        if labels.dtype.kind in "U":
-            keys = values.astype(str)
-        else:
-            if values.dtype.kind == "U":
-                raise ScoreError(f"{y_true.where(0)}: text labels need text --labels")
-            keys = values
-        index = {label: c for c, label in enumerate(labels.tolist())}
-        codes = np.empty(values.shape[0], dtype=np.intp)
-        for i, key in enumerate(keys.tolist()):
-            c = index.get(key)
-            if c is None:
-                raise ScoreError(
-                    f"{y_true.where(i)}: label {key!r} is not one of --labels {labels.tolist()}"
-                )
-            codes[i] = c
-        return codes, None
-
-    if values.dtype.kind == "U":
-        raise ScoreError(f"{y_true.where(0)}: text labels need --labels (the column order)")
-    _check_finite(y_true)
-    integral = values == np.round(values)
-    if not integral.all():
-        if binary_1d and ((values >= 0) & (values <= 1)).all():
-            return None, values.astype(np.float64)  # soft binary targets
-        i = int(np.flatnonzero(~integral)[0])
-        raise ScoreError(
-            f"{y_true.where(i)}: label {values[i]:g} is not an integer; labels are column "
-            "indices 0..k-1 (or pass --labels), soft targets are a matrix of one column "
-            "per class"
-        )
-    bad = (values < 0) | (values >= n_classes)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ScoreError(
-            f"{y_true.where(i)}: label {values[i]:g} is not a column index 0..{n_classes - 1} "
-            "of y_pred; pass --labels to map other labels to columns"
-        )
-    return values.astype(np.intp), None
-
-
-def _units(base):
-    if base is None:
-        return "nats"
-    if base == 2:
-        return "bits"
-    if base == 10:
-        return "hartleys"
-    return f"log-base-{base:g} units"
-
-
 def _base(text):
     if text.lower() == "e":
         return None
@@ -416,12 +310,36 @@ def _base(text):
     return value
 
 
-def _compute_scores(args):
-    """Read the files, decide the problem type, compute every metric that applies."""
-    import numpy as np
-    from scipy import special
+# The library's parameter names, as the command line spells them.
+_FLAGS = (
+    ("from_logits=True", "--from-logits"),
+    ("renormalize=True", "--renormalize"),
+    ("multilabel=True", "--multilabel"),
+    ("labels=", "--labels"),
+)
 
-    from . import metrics
+
+def _as_flags(text):
+    """A library message with its parameter names spelled as this command's flags."""
+    for name, flag in _FLAGS:
+        text = text.replace(name, flag)
+    if text.startswith("labels "):
+        text = "--" + text
+    return text
+
+
+def _located(exc, tables):
+    """A library error as the command line says it: the file and line at fault."""
+    table = tables.get(getattr(exc, "argument", None))
+    if table is None:
+        return _as_flags(str(exc))
+    detail = getattr(exc, "detail", str(exc))
+    return f"{table.where(getattr(exc, 'row', None))}: {_as_flags(detail)}"
+
+
+def _compute_scores(args):
+    """Read the files and score them with :func:`skxent.metrics.score_predictions`."""
+    from .metrics import score_predictions
 
     labels = _parse_labels(args.labels)
     y_pred = _read_table(args.y_pred, "y_pred")
@@ -430,200 +348,58 @@ def _compute_scores(args):
     )
     if y_pred.values.dtype.kind not in "biuf":
         raise ScoreError(f"{y_pred.where()}: needs numbers; got dtype {y_pred.values.dtype}")
-    pred = y_pred.values.astype(np.float64)
-    y_pred.values = pred
-    n = pred.shape[0]
+    if y_true.values.dtype.kind == "U" and labels is None:
+        raise ScoreError(f"{y_true.where(0)}: text labels need --labels (the column order)")
     _check_same_rows(y_true, y_pred)
-    _check_finite(y_pred)
-    logits = args.from_logits
-    base = args.base
-    sw = None
+    tables = {"y_true": y_true, "y_pred": y_pred}
+    sample_weight = None
     if args.sample_weight is not None:
         weights = _read_table(args.sample_weight, "sample_weight")
         if weights.values.ndim != 1 or weights.values.dtype.kind not in "biuf":
             raise ScoreError(f"{weights.where()}: needs one number per line (one column)")
         _check_same_rows(weights, y_pred)
-        _check_finite(weights)
-        negative = weights.values < 0
-        if negative.any():
-            i = int(np.flatnonzero(negative)[0])
-            raise ScoreError(f"{weights.where(i)}: weights must be non-negative")
-        sw = weights.values.astype(np.float64)
-        if not sw.any():
-            raise ScoreError(f"{weights.where()}: the weights sum to zero")
-
-    if args.renormalize and not logits and pred.ndim == 2 and not args.multilabel:
-        _check_unit_interval(y_pred)
-        sums = pred.sum(axis=1, keepdims=True)
-        if (sums <= 0).any():
-            i = int(np.flatnonzero(sums.ravel() <= 0)[0])
-            raise ScoreError(f"{y_pred.where(i)}: cannot renormalise a row of zeros")
-        pred = pred / sums
-        y_pred.values = pred
-    sum_hint = "" if args.renormalize else " (--renormalize divides each row by its sum)"
-
-    common = {"sample_weight": sw, "from_logits": logits}
-    info = {"n_samples": n}
-    scores = {}
-    yt = y_true.values
-
-    if yt.ndim == 2:
-        # A target matrix: soft multiclass targets, or multilabel targets.
-        if yt.dtype.kind not in "biuf":
-            raise ScoreError(f"{y_true.where()}: a target matrix needs numbers")
-        yt = yt.astype(np.float64)
-        y_true.values = yt
-        if pred.ndim != 2 or yt.shape[1] != pred.shape[1]:
-            raise ScoreError(
-                f"{y_true.where()} has {yt.shape[1]} columns but {y_pred.where()} has "
-                f"{1 if pred.ndim == 1 else pred.shape[1]}: a target matrix needs one "
-                "column per column of y_pred"
-            )
-        _check_finite(y_true)
-        _check_unit_interval(y_true, "targets")
-        if not logits:
-            _check_unit_interval(y_pred)
-        multilabel = args.multilabel or not _row_sums_ok(yt).all()
-        if not multilabel and not logits and not _row_sums_ok(pred).all():
-            multilabel = True  # independent probabilities per column
-        k = pred.shape[1]
-        if multilabel:
-            info.update(problem="multilabel", n_labels=k)
-            scores["binary_cross_entropy"] = metrics.binary_cross_entropy(
-                yt, pred, base=base, **common
-            )
-        else:
-            _check_rows_sum_to_one(y_true, "target rows")
-            info.update(problem="multiclass, soft targets", n_classes=k)
-            _fill_multiclass(scores, metrics, yt, pred, base, common)
-            q = special.softmax(pred, axis=1) if logits else pred
-            h = metrics.entropy(yt, base=base)
-            d = metrics.kl_divergence(yt, q, base=base)
-            scores["entropy_of_y_true"] = float(np.average(h, weights=sw))
-            scores["kl_divergence"] = float(np.average(d, weights=sw))
-            if k == 2:
-                scores["binary_cross_entropy"] = metrics.binary_cross_entropy(
-                    yt[:, 1], _positive(pred, logits), base=base, **common
-                )
-        return info, scores
-
-    # 1-D targets: class labels, or soft binary targets against a 1-D y_pred.
-    if args.multilabel:
-        raise ScoreError(
-            f"{y_true.where()}: --multilabel needs a target matrix (one column per label)"
+        tables["sample_weight"] = weights
+        sample_weight = weights.values
+    try:
+        return score_predictions(
+            y_true.values,
+            y_pred.values,
+            labels=labels,
+            sample_weight=sample_weight,
+            base=args.base,
+            from_logits=args.from_logits,
+            multilabel=args.multilabel,
+            renormalize=args.renormalize,
         )
-    binary_1d = pred.ndim == 1
-    k = 2 if binary_1d else pred.shape[1]
-    if not logits:
-        _check_unit_interval(y_pred)
-        if not binary_1d:
-            _check_rows_sum_to_one(y_pred, "probability rows", sum_hint)
-    codes, soft = _encode_labels(y_true, labels, k, binary_1d)
-    info.update(problem="binary" if k == 2 else "multiclass", n_classes=k)
-    if soft is not None:
-        info["problem"] = "binary, soft targets"
-        target = np.column_stack([1.0 - soft, soft])
-        full = _as_two_columns(pred, logits)
-        _fill_multiclass(scores, metrics, target, full, base, common)
-        q = special.softmax(full, axis=1) if logits else full
-        scores["entropy_of_y_true"] = float(
-            np.average(metrics.entropy(target, base=base), weights=sw)
-        )
-        scores["kl_divergence"] = float(
-            np.average(metrics.kl_divergence(target, q, base=base), weights=sw)
-        )
-        scores["binary_cross_entropy"] = metrics.binary_cross_entropy(
-            soft, _positive(pred, logits), base=base, **common
-        )
-        return info, scores
-
-    _fill_multiclass(scores, metrics, codes, pred, base, common)
-    if not logits:
-        # The drop-in for sklearn.metrics.log_loss: nats, and its own clipping.
-        scores["log_loss"] = metrics.log_loss(codes, pred, sample_weight=sw, labels=np.arange(k))
-    if k == 2:
-        scores["binary_cross_entropy"] = metrics.binary_cross_entropy(
-            codes.astype(np.float64), _positive(pred, logits), base=base, **common
-        )
-    return info, scores
-
-
-def _as_two_columns(pred, logits):
-    import numpy as np
-
-    if pred.ndim == 2:
-        return pred
-    if logits:
-        return np.column_stack([np.zeros_like(pred), pred])
-    return np.column_stack([1.0 - pred, pred])
-
-
-def _positive(pred, logits):
-    """The positive class's probability (or logit) of a binary y_pred."""
-    if pred.ndim == 1:
-        return pred
-    if logits:
-        return pred[:, 1] - pred[:, 0]
-    return pred[:, 1]
-
-
-def _fill_multiclass(scores, metrics, target, pred, base, common):
-    scores["cross_entropy"] = metrics.cross_entropy(target, pred, base=base, **common)
-    scores["focal_cross_entropy"] = metrics.focal_cross_entropy(
-        target, pred, gamma=2.0, base=base, **common
-    )
-    scores["perplexity"] = metrics.perplexity(target, pred, **common)
-
-
-_ORDER = (
-    "cross_entropy",
-    "log_loss",
-    "binary_cross_entropy",
-    "focal_cross_entropy",
-    "perplexity",
-    "entropy_of_y_true",
-    "kl_divergence",
-)
-_UNITLESS = {"perplexity"}
-_NATS = {"log_loss"}
-
+    except (ValueError, TypeError) as exc:
+        raise ScoreError(_located(exc, tables)) from None
 
 def _score(args):
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            info, scores = _compute_scores(args)
+            report = _compute_scores(args)
     except ScoreError as exc:
-        print(f"skxent score: error: {_one_line(exc)}", file=sys.stderr)
-        return 2
-    except (ValueError, TypeError) as exc:
-        # A check inside skxent.metrics that the command's own checks missed.
         print(f"skxent score: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     for w in caught:
         print(f"skxent score: warning: {_one_line(w.message)}", file=sys.stderr)
-    scores = {name: scores[name] for name in _ORDER if name in scores}
-
-    unit = _units(args.base)
-    units = {
-        name: ("" if name in _UNITLESS else "nats" if name in _NATS else unit) for name in scores
-    }
+    scores, units = report["metrics"], report["units"]
     if args.json:
-        out = dict(info, base=args.base, metrics=scores, units=units)
-        print(json.dumps(out, indent=2))
+        info = {k: v for k, v in report.items() if k not in ("metrics", "units")}
+        print(json.dumps(dict(info, base=args.base, metrics=scores, units=units), indent=2))
         return 0
-    size = info.get("n_classes", info.get("n_labels"))
-    kind = "labels" if "n_labels" in info else "classes"
+    size = report.get("n_classes", report.get("n_labels"))
+    kind = "labels" if "n_labels" in report else "classes"
     print(f"y_true: {args.y_true}")
     print(f"y_pred: {args.y_pred}{' (logits)' if args.from_logits else ''}")
-    print(f"{info['problem']}, {info['n_samples']} samples, {size} {kind}")
+    print(f"{report['problem']}, {report['n_samples']} samples, {size} {kind}")
     print()
     width = max(len(name) for name in scores)
     for name, value in scores.items():
         note = "  (gamma=2)" if name == "focal_cross_entropy" else ""
         print(f"  {name:<{width}}  {value:>16.10f}  {units[name]}{note}".rstrip())
     return 0
-
 
 _SCORE_EPILOG = """\
 Files: CSV as numpy.savetxt writes it (comma or whitespace separated, '#'

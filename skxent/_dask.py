@@ -13,6 +13,8 @@ import functools
 
 import numpy as np
 
+from ._validation import check_sample_weight
+
 
 def is_dask_collection(x):
     """True for a dask array (checked without importing dask)."""
@@ -69,22 +71,30 @@ def _needs_global_labels(y_true):
     return getattr(y_true, "ndim", 1) == 1 and dtype.kind not in "biuf"
 
 
-def _block_weights(sw):
-    """One block of sample weights, checked as the in-memory path checks them."""
-    sw = np.asarray(sw, dtype=np.float64)
-    ok = np.isfinite(sw) & (sw >= 0)
-    if not ok.all():
-        v = sw[~ok][0]
-        raise ValueError(f"sample_weight must be finite and non-negative; found {v!r}")
-    return sw
-
-
 def _sum_block(func, yt, yp, sw, kwargs):
+    """``(scale, sum_i w_i l_i / scale, sum_i w_i / scale)`` of one block.
+
+    The weights are checked as the in-memory path checks them, and divided by
+    the block's largest weight (``scale``), so that no sum overflows; the
+    client combines the blocks with :func:`_combine`.
+    """
     per_sample = np.asarray(func(yt, yp, sample_weight=None, reduction="none", **kwargs))
     if sw is None:
-        return float(per_sample.sum()), float(per_sample.shape[0])
-    sw = _block_weights(sw)
-    return float(per_sample @ sw), float(sw.sum())
+        return 1.0, float(per_sample.sum()), float(per_sample.shape[0])
+    record = check_sample_weight(sw, per_sample.shape[0], allow_all_zero=True)
+    if record.scale == 0.0:
+        return 0.0, 0.0, 0.0
+    return record.scale, float(per_sample @ record.scaled), float(record.scaled.sum())
+
+
+def _combine(parts):
+    """Weighted total and total weight of blocks, as ``(scale, total, weight)``."""
+    top = max(scale for scale, _, _ in parts)
+    if top == 0.0:
+        return 0.0, 0.0, 0.0
+    total = sum(scale / top * t for scale, t, _ in parts)
+    weight = sum(scale / top * w for scale, _, w in parts)
+    return top, total, weight
 
 
 def blockwise(metric):
@@ -123,12 +133,10 @@ def reduce_metric(func, y_true, y_pred, *, sample_weight=None, reduction="mean",
         ]
         return np.concatenate(dask.compute(*tasks))
     tasks = [dask.delayed(_sum_block)(func, yt, yp, sw, kwargs) for yt, yp, sw in parts]
-    sums = dask.compute(*tasks)
-    total = sum(s for s, _ in sums)
-    weight = sum(w for _, w in sums)
+    scale, total, weight = _combine(dask.compute(*tasks))
     if sample_weight is not None and weight == 0:
-        raise ValueError("sample_weight sums to zero: there is nothing to average")
-    return float(total / weight) if reduction == "mean" else float(total)
+        check_sample_weight(np.zeros(1), 1)  # the in-memory path's error
+    return float(total / weight) if reduction == "mean" else float(total * scale)
 
 
 def _log_loss_block(func, yt, yp, sw, labels):

@@ -1,11 +1,11 @@
 r"""Objective, gradient and Hessian of a linear model under cross entropy.
 
-Raw scores are :math:`Z = X W + b`; :mod:`skxent.loss` turns them into
-per-sample losses and gradients :math:`G = \partial \ell / \partial Z`; this
-module maps back to the coefficients, :math:`\nabla_W = X^T G`, and adds the
-penalty.  The objective is scikit-learn's ``LogisticRegression`` objective
-(``sklearn/linear_model/_linear_loss.py`` and ``_logistic.py``, scikit-learn
-1.9)::
+Raw scores are :math:`Z = X W + b`; a configured
+:class:`skxent.loss.CrossEntropyLoss` turns them into per-sample losses and
+gradients :math:`G = \partial \ell / \partial Z`; this module maps back to the
+coefficients, :math:`\nabla_W = X^T G`, and adds the penalty.  The objective is
+scikit-learn's ``LogisticRegression`` objective (``sklearn/linear_model/
+_linear_loss.py`` and ``_logistic.py``, scikit-learn 1.9)::
 
     f(W, b) = 1/N sum_i s_i l_i(X_i W + b)  +  1/(2 C N) ||W||^2
 
@@ -14,7 +14,13 @@ class-weighted target mass of row ``i`` (``class_weight[y_i]`` for a hard
 label, 1 without class weights): exactly scikit-learn's ``sw_sum`` after it
 multiplies the sample weights by the class weights.  The intercept is not
 penalised.  ``N`` rescales the whole objective, so it changes what ``tol``
-means but not the minimiser.
+means but not the minimiser; multiplying every weight by ``c`` is the same as
+multiplying ``C`` by ``c``.  The weights are divided by their largest before
+anything is summed, so that weights of 1e308 or subnormal weights lose nothing
+to overflow or underflow.
+
+The targets arrive encoded and validated (:mod:`skxent._validation`); nothing
+here checks them again, inside or outside the solvers' iterations.
 
 Coefficients travel as one flat float64 vector ``w`` (what scipy's optimisers
 want): first ``W`` of shape ``(n_features, K)`` in C order, then the ``K``
@@ -24,63 +30,55 @@ binary sigmoid, the number of labels for multilabel sigmoids.
 Dense ``X`` is never copied.  It is read in row chunks small enough to stay in
 cache, and each chunk goes through ``X_b @ W``, the kernel and ``X_b.T @ G_b``
 before the next one is read: one pass over memory per evaluation instead of
-two, which on this project's 2-core benchmark machine is 3x faster than two
-whole-array BLAS calls.  The chunks are shared among threads (BLAS itself runs
-on one thread inside, see :meth:`LinearModelLoss.__enter__`); each thread
-sums its chunks in order and the threads' partial sums are added in order, so
-a result depends on the thread count only through that last sum.
+two.  The chunks run in parallel and their sums are added in chunk order
+(:mod:`skxent._chunks`), so a result has the same bits for any number of
+threads.  For sparse ``X`` the chunks fill one gradient matrix ``G`` and a
+single sparse product ``X^T G`` follows (a dense ``X_b^T G_b`` per chunk would
+cost ``n_features * K`` per chunk, whatever the number of non-zeros).
 float32 ``X`` is multiplied in float32 (coefficients are cast down for the
 product): sums within a chunk are BLAS's, in float32, and the chunks' partial
 sums, the losses and everything the solvers see are float64.
-
-Second order: Hessian-vector products (softmax through the kernel's
-``hessp``; sigmoids from the Hessian diagonal that the kernel returns with the
-gradient), a Kronecker-factored preconditioner, and the full Hessian for small
-problems.  With many more samples than coefficients, Hessian-vector products
-use a strided sample of rows (see :meth:`LinearModelLoss._hessian_sample`).
 """
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse
 from scipy.special import log_softmax
 
-from . import _core
-from ._validation import n_threads_for
-from .loss import hessp as _kernel_hessp
-from .loss import loss_gradient as _kernel_loss_gradient
+from . import loss as _loss
+from ._chunks import ChunkRunner
+from ._validation import SampleWeight
 
 __all__ = ["LinearModelLoss"]
 
 # Bytes of X per chunk: about one core's L2 cache on the machines we measured.
 _CHUNK_BYTES = 1 << 21
 _MIN_CHUNK_ROWS = 256
+# The penalty strength 1 / (C N) is capped here: beyond it the coefficients
+# are 0 to working precision anyway (a uniform weight of 1e-310 with C = 1
+# asks for 2.5e309), and infinity would turn 0 * inf into NaN.
+_MAX_L2 = 1e300
 
 
 class _Point:
     """The state of the objective at a point: raw scores, and for sigmoids the
-    diagonal of the Hessian in them (what Hessian products need)."""
+    diagonal of the Hessian in them (what Hessian products need).
 
-    __slots__ = ("raw", "hdiag")
+    ``raw`` and ``hdiag`` are (n,) for a single sigmoid output, else (n, K);
+    ``raw2`` and ``hdiag2`` are (n, K) views of them.
+    """
 
-    def __init__(self, raw, hdiag=None):
-        self.raw = raw
-        self.hdiag = hdiag
+    __slots__ = ("raw", "hdiag", "raw2", "hdiag2")
 
-
-_CONTROLLER = None
-
-
-def _blas_controller():
-    """threadpoolctl's view of the loaded BLAS libraries, inspected once."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER = ThreadpoolController()
-    return _CONTROLLER
+    def __init__(self, n, K, dtype, sigmoid):
+        shape = (n,) if sigmoid and K == 1 else (n, K)
+        self.raw = np.empty(shape, dtype=dtype)
+        self.raw2 = self.raw.reshape(n, K)
+        self.hdiag = self.hdiag2 = None
+        if sigmoid:
+            self.hdiag = np.empty(shape, dtype=dtype)
+            self.hdiag2 = self.hdiag.reshape(n, K)
 
 
 def _sym(a):
@@ -96,14 +94,15 @@ class LinearModelLoss:
         float32 or float64; C- or F-ordered dense arrays and CSR/CSC matrices
         are used as they are.
     y : ndarray
-        For ``link="softmax"``: class indices of shape (n_samples,) or a target
-        matrix (n_samples, K).  For ``link="sigmoid"``: targets in [0, 1] of
-        shape (n_samples,) (binary, K = 1) or (n_samples, K) (multilabel).
+        Encoded, valid targets.  For ``link="softmax"``: class indices of shape
+        (n_samples,) (integers, or whole floats) or a target matrix
+        (n_samples, K).  For ``link="sigmoid"``: targets in [0, 1] of shape
+        (n_samples,) (binary, K = 1) or (n_samples, K) (multilabel).
     link : {"softmax", "sigmoid"}
     n_outputs : int
         ``K``, the number of columns of the raw scores.
     fit_intercept : bool, default=True
-    sample_weight : ndarray of shape (n_samples,), default=None
+    sample_weight : ndarray of shape (n_samples,) or SampleWeight, default=None
         Validated, non-negative.
     class_weight : ndarray of shape (K,) for softmax, (2,) for sigmoid
         (negative, positive), default=None.
@@ -111,7 +110,8 @@ class LinearModelLoss:
     C : float, default=1.0
         Inverse penalty strength; ``np.inf`` for none.
     n_threads : int, default=None
-        None follows OpenMP's limit (``OMP_NUM_THREADS``, threadpoolctl).
+        Threads for the row chunks; None: OpenMP's limit (``OMP_NUM_THREADS``,
+        threadpoolctl).  Results do not depend on it.
     """
 
     def __init__(
@@ -142,46 +142,80 @@ class LinearModelLoss:
         self.class_weight = (
             None if class_weight is None else np.asarray(class_weight, dtype=np.float64)
         )
+        self.loss_fn = _loss.CrossEntropyLoss(
+            link, K, label_smoothing=self.label_smoothing, class_weight=self.class_weight
+        )
 
         y = np.asarray(y)
-        if link == "sigmoid" and K == 1:
-            y = y.reshape(-1)
         self.hard_labels = link == "softmax" and y.ndim == 1
-        self.y = np.ascontiguousarray(y, dtype=self.dtype)
-        s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if self.hard_labels:
+            self.target = np.ascontiguousarray(y, dtype=np.intp)
+        else:
+            self.target = np.ascontiguousarray(y.reshape(n, K), dtype=self.dtype)
+
+        if isinstance(sample_weight, SampleWeight):
+            scaled, scale = sample_weight.scaled, sample_weight.scale
+        elif sample_weight is None:
+            scaled, scale = np.ones(n), 1.0
+        else:
+            s = np.asarray(sample_weight, dtype=np.float64)
+            scale = float(s.max()) if s.size else 0.0
+            scaled = s / scale if scale > 0 else s
         self.mass = self._target_mass()  # S_i, or None for S_i = 1
-        N = float(np.sum(s if self.mass is None else s * self.mass))
-        if not N > 0:
+        n_scaled = float(np.sum(scaled if self.mass is None else scaled * self.mass))
+        if not n_scaled > 0:
             raise ValueError(
                 "The weighted target mass is zero (all sample or class weights are "
                 "zero): there is nothing to fit."
             )
-        self.total_mass = N
         # The kernel multiplies by these, so that its sums are the mean of f.
-        self.kernel_weight = s / N
-        self.l2 = 0.0 if math.isinf(self.C) else 1.0 / (self.C * N)
+        self.kernel_weight = scaled / n_scaled
+        self.total_mass = n_scaled * scale
+        self.l2 = 0.0
+        if not math.isinf(self.C):
+            self.l2 = min(1.0 / (self.C * n_scaled) / scale, _MAX_L2)
 
-        empty = np.empty(0)
-        cw = self.class_weight
-        self._pos_weight = empty if cw is None or link != "sigmoid" else np.full(K, cw[1])
-        self._neg_weight = empty if cw is None or link != "sigmoid" else np.full(K, cw[0])
         self.eps = float(np.finfo(self.dtype).eps)
         # Relative rounding noise of f: per-sample losses are computed in X's
         # dtype and summed in float64, so their errors partly cancel.
         self.f_rtol = max(
             16 * np.finfo(np.float64).eps, 4 * np.finfo(self.dtype).eps / math.sqrt(max(n, 1))
         )
-        self.n_threads = max(1, _core.max_threads() if n_threads is None else n_threads)
+        threads = _loss.max_threads() if n_threads is None else n_threads
+        self.runner = ChunkRunner(threads)
+        self.n_threads = self.runner.n_threads
         self._chunks = self._make_chunks()
-        self._pool = None
-        self._limits = None
+        self._hsample = None
+
+    @property
+    def y(self):
+        """The encoded targets: class indices, or a target matrix (n, K)."""
+        return self.target
+
+    @classmethod
+    def from_targets(
+        cls, X, targets, *, sample_weight=None, fit_intercept=True, label_smoothing=0.0, C=1.0
+    ):
+        """The objective of a fit, from :func:`skxent._validation.fit_targets`'s record."""
+        y = targets.indices if targets.indices is not None else targets.matrix
+        return cls(
+            X,
+            y,
+            link=targets.link,
+            n_outputs=targets.n_outputs,
+            fit_intercept=fit_intercept,
+            sample_weight=sample_weight,
+            class_weight=targets.class_weight,
+            label_smoothing=label_smoothing,
+            C=C,
+        )
 
     # -- set-up --------------------------------------------------------------
 
     def _smoothed_targets(self, rows=slice(None)):
-        """The target matrix with smoothing applied (soft targets only)."""
+        """The target matrix with smoothing applied (soft and sigmoid targets)."""
         eps = self.label_smoothing
-        t = self.y[rows].astype(np.float64)
+        t = self.target[rows].astype(np.float64)
         if self.link == "softmax":
             return (1.0 - eps) * t + eps / self.n_outputs
         return (1.0 - eps) * t + eps / 2.0
@@ -194,18 +228,16 @@ class LinearModelLoss:
         eps = self.label_smoothing
         if self.link == "softmax":
             if self.hard_labels:
-                idx = self.y.astype(np.intp)
-                return (1.0 - eps) * cw[idx] + eps * cw.mean()
+                return (1.0 - eps) * cw[self.target] + eps * cw.mean()
             return self._smoothed_targets() @ cw
-        t = self._smoothed_targets().reshape(self.n_samples, -1)
+        t = self._smoothed_targets()
         return (cw[1] * t + cw[0] * (1.0 - t)).mean(axis=1)
 
     def _make_chunks(self):
         n = self.n_samples
         if self.sparse and self.X.format != "csr":
             return [slice(0, n)]
-        row_bytes = self._row_bytes()
-        rows = max(_MIN_CHUNK_ROWS, _CHUNK_BYTES // row_bytes)
+        rows = max(_MIN_CHUNK_ROWS, _CHUNK_BYTES // self._row_bytes())
         return [slice(i, min(i + rows, n)) for i in range(0, n, rows)]
 
     def _row_bytes(self):
@@ -226,47 +258,15 @@ class LinearModelLoss:
         return self.X[rows]
 
     def __enter__(self):
-        """Run BLAS on one thread; start the worker threads for chunked data.
-
-        The parallelism is ours: chunks of rows on ``n_threads`` threads.  BLAS
-        runs single-threaded inside them, and for data that fits in one chunk,
-        where its threads cost more than they save (and, on a busy machine,
-        wait for each other).
-        """
-        self._limits = _blas_controller().limit(limits=1, user_api="blas")
-        if len(self._chunks) > 1 and self.n_threads > 1:
-            self._pool = ThreadPoolExecutor(max_workers=self.n_threads)
+        """BLAS on one thread and the chunks' thread pool, for the fit's duration."""
+        self.runner.__enter__()
         return self
 
     def __exit__(self, *exc):
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-        if self._limits is not None:
-            self._limits.restore_original_limits()
-            self._limits = None
+        self.runner.__exit__(*exc)
 
-    def _map_chunks(self, func, chunks=None):
-        """``func(rows)`` summed over chunks: in order per thread, then threads."""
-        chunks = self._chunks if chunks is None else chunks
-
-        def run(part):
-            total = None
-            for rows in part:
-                r = func(rows)
-                total = r if total is None else tuple(a + b for a, b in zip(total, r))
-            return total
-
-        if self._pool is None or len(chunks) == 1:
-            return run(chunks)
-        n_parts = min(self.n_threads, len(chunks))
-        bounds = np.linspace(0, len(chunks), n_parts + 1).round().astype(int)
-        parts = [chunks[bounds[j] : bounds[j + 1]] for j in range(n_parts)]
-        results = list(self._pool.map(run, parts))
-        total = results[0]
-        for r in results[1:]:
-            total = tuple(a + b for a, b in zip(total, r))
-        return total
+    def _kernel_threads(self, size):
+        return 1 if self.runner.parallel else _loss.default_threads(size)
 
     # -- coefficients ----------------------------------------------------------
 
@@ -303,7 +303,7 @@ class LinearModelLoss:
         eps = self.label_smoothing
         if self.link == "softmax":
             if self.hard_labels:
-                m = np.bincount(self.y.astype(np.intp), weights=s, minlength=K)
+                m = np.bincount(self.target, weights=s, minlength=K)
                 m = (1.0 - eps) * m + eps * s.sum() / K
             else:
                 m = s @ self._smoothed_targets()
@@ -313,8 +313,7 @@ class LinearModelLoss:
             logm = np.log(m)
             b[:] = logm - logm.mean()
         else:
-            t = self._smoothed_targets().reshape(self.n_samples, -1)
-            pos = s @ t
+            pos = s @ self._smoothed_targets()
             neg = s.sum() - pos
             if self.class_weight is not None:
                 pos = pos * self.class_weight[1]
@@ -330,77 +329,56 @@ class LinearModelLoss:
     # -- evaluation --------------------------------------------------------------
 
     def _raw(self, rows, W, b):
-        """``X[rows] @ W + b`` in X's dtype, (n_rows,) for a single output."""
+        """``X[rows] @ W + b`` in X's dtype, of shape (n_rows, K)."""
         Z = self._Xrows(rows) @ W
         if sparse.issparse(Z):  # pragma: no cover - sparse @ dense is dense
             Z = Z.toarray()
-        Z = np.asarray(Z)
+        Z = np.ascontiguousarray(Z)
         if b is not None:
             Z += b
-        return Z.ravel() if self.n_outputs == 1 and self.link == "sigmoid" else Z
+        return Z
 
     def _cast(self, w):
         W, b = self.unpack(w)
         return W.astype(self.dtype), None if b is None else b.astype(self.dtype)
 
-    def _kernel(self, rows, Z, *, hess_out=None, sample_weight=None):
+    def _weights(self, rows):
+        return np.ascontiguousarray(self.kernel_weight[rows])
+
+    def _kernel(self, rows, Z, *, gradient_out=None, hess_out=None, sample_weight=None):
         """Per-chunk cross entropy: ``(sum of losses, G = dloss/dZ)``.
 
         ``hess_out`` (sigmoids only): filled with the diagonal of the Hessian
         in the raw scores, from the same kernel call.  ``sample_weight``
-        replaces the objective's weights of these rows (mini-batches).
-
-        Softmax goes through :func:`skxent.loss.loss_gradient`.  For sigmoids
-        the kernel is called directly: ``skxent.loss`` has no way to return
-        the Hessian diagonal with the gradient, and a second call (its
-        ``hessp``) costs as much as the first.  The inputs were validated once
-        when this objective was built: targets in [0, 1], finite non-negative
-        weights, C-contiguous arrays of X's dtype.
+        replaces the objective's weights of these rows (mini-batches).  The
+        configured loss trusts its inputs: they were validated once, when the
+        targets were encoded.
         """
-        sw = self.kernel_weight[rows] if sample_weight is None else sample_weight
-        pool = self._pool is not None
-        if self.link == "softmax":
-            loss, G = _kernel_loss_gradient(
-                self.y[rows],
+        sw = self._weights(rows) if sample_weight is None else sample_weight
+        target = np.ascontiguousarray(self.target[rows])
+        nt = self._kernel_threads(Z.size)
+        if hess_out is not None:
+            loss, G, _ = self.loss_fn.gradient_hessian(
+                target,
                 Z,
-                link="softmax",
                 sample_weight=sw,
-                label_smoothing=self.label_smoothing,
-                class_weight=self.class_weight,
-                n_threads=1 if pool else None,
+                gradient_out=gradient_out,
+                hessian_out=hess_out,
+                n_threads=nt,
             )
-            return float(np.sum(loss, dtype=np.float64)), G
-        nb, K = Z.shape[0], self.n_outputs
-        Z2 = np.ascontiguousarray(Z.reshape(nb, K))
-        T2 = np.ascontiguousarray(self.y[rows].reshape(nb, K))
-        elem = np.empty((nb, K), dtype=self.dtype)
-        G = np.empty((nb, K), dtype=self.dtype)
-        if hess_out is None:
-            H = np.empty((0, K), dtype=self.dtype)
         else:
-            H = hess_out.reshape(nb, K)
-        _core.sigmoid_loss_gradient(
-            Z2,
-            T2,
-            np.ascontiguousarray(sw, dtype=np.float64),
-            self._pos_weight,
-            self._neg_weight,
-            self.label_smoothing,
-            elem,
-            G,
-            H,
-            1 if pool else n_threads_for(elem.size),
-        )
-        return float(np.sum(elem, dtype=np.float64)), G.reshape(Z.shape)
+            loss, G = self.loss_fn.loss_gradient(
+                target, Z, sample_weight=sw, gradient_out=gradient_out, n_threads=nt
+            )
+        return float(np.sum(loss, dtype=np.float64)), G
 
     def _grad_from(self, Xb, G):
         """(X_b^T G, column sums of G), in float64."""
-        G2 = G.reshape(G.shape[0], -1)
-        XtG = Xb.T @ G2
+        XtG = Xb.T @ G
         if sparse.issparse(XtG):  # pragma: no cover
             XtG = XtG.toarray()
         XtG = np.asarray(XtG, dtype=np.float64)
-        gb = G2.sum(axis=0, dtype=np.float64) if self.fit_intercept else None
+        gb = G.sum(axis=0, dtype=np.float64) if self.fit_intercept else None
         return XtG, gb
 
     def _assemble(self, w, XtG, gb):
@@ -414,47 +392,74 @@ class LinearModelLoss:
             g_b[:] = gb
         return grad
 
+    def _pass(self, rows_fn, chunks, X=None):
+        """Run ``rows_fn(rows, G_out) -> (scalar, G)`` over chunks; return
+        ``(scalar sum, X^T G, column sums of G)`` folded in chunk order.
+
+        Dense X: each chunk's ``X_b^T G_b``, added in chunk order.  Sparse X
+        (plain row slices): the chunks write one G, and one sparse product
+        ``X^T G`` follows.
+        """
+        X = self.X if X is None else X
+        if self.sparse:
+            G_all = np.empty((self.n_samples, self.n_outputs), dtype=self.dtype)
+
+            def part(rows):
+                value, G = rows_fn(rows, G_all[rows])
+                gb = G.sum(axis=0, dtype=np.float64) if self.fit_intercept else 0.0
+                return value, gb
+
+            value, gb = self.runner.fold(part, chunks)
+            XtG = np.asarray(X.T @ G_all, dtype=np.float64)
+            return value, XtG, gb if self.fit_intercept else None
+
+        def part(rows):
+            value, G = rows_fn(rows, None)
+            XtG, gb = self._grad_from(self._Xrows(rows), G)
+            return value, XtG, gb if self.fit_intercept else 0.0
+
+        value, XtG, gb = self.runner.fold(part, chunks)
+        return value, XtG, gb if self.fit_intercept else None
+
     def loss(self, w):
         """The objective f(w)."""
         Wd, bd = self._cast(w)
 
         def part(rows):
-            return (self._kernel(rows, self._raw(rows, Wd, bd))[0],)
+            Z = self._raw(rows, Wd, bd)
+            sw = self._weights(rows)
+            target = np.ascontiguousarray(self.target[rows])
+            per_sample = self.loss_fn.loss(
+                target, Z, sample_weight=sw, n_threads=self._kernel_threads(Z.size)
+            )
+            return (float(np.sum(per_sample, dtype=np.float64)),)
 
-        (total,) = self._map_chunks(part)
+        (total,) = self.runner.fold(part, self._chunks)
         return total + self.penalty(w)
 
     def loss_gradient(self, w, *, return_raw=False):
         """``(f(w), grad f(w))``, and with ``return_raw`` the point's state.
 
         The state (raw scores, and for sigmoids the Hessian diagonal computed
-        in the same kernel call) lets :meth:`hessp` and
-        :meth:`preconditioner` work at ``w`` without another pass over X.
+        in the same kernel call) lets :meth:`hessp` and a preconditioner work
+        at ``w`` without another pass over X.
         """
         Wd, bd = self._cast(w)
         point = None
         if return_raw:
-            shape = (self.n_samples,) if self._single() else (self.n_samples, self.n_outputs)
-            point = _Point(np.empty(shape, dtype=self.dtype))
-            if self.link == "sigmoid":
-                point.hdiag = np.empty(shape, dtype=self.dtype)
+            point = _Point(self.n_samples, self.n_outputs, self.dtype, self.link == "sigmoid")
 
-        def part(rows):
+        def rows_fn(rows, G_out):
             Z = self._raw(rows, Wd, bd)
             if point is not None:
-                point.raw[rows] = Z
-            hess = None if point is None or point.hdiag is None else point.hdiag[rows]
-            loss, G = self._kernel(rows, Z, hess_out=hess)
-            XtG, gb = self._grad_from(self._Xrows(rows), G)
-            return (loss, XtG) if gb is None else (loss, XtG, gb)
+                point.raw2[rows] = Z
+            hess = None if point is None or point.hdiag is None else point.hdiag2[rows]
+            return self._kernel(rows, Z, gradient_out=G_out, hess_out=hess)
 
-        res = self._map_chunks(part)
-        f = res[0] + self.penalty(w)
-        grad = self._assemble(w, res[1], res[2] if self.fit_intercept else None)
+        value, XtG, gb = self._pass(rows_fn, self._chunks)
+        f = value + self.penalty(w)
+        grad = self._assemble(w, XtG, gb)
         return (f, grad, point) if return_raw else (f, grad)
-
-    def _single(self):
-        return self.link == "sigmoid" and self.n_outputs == 1
 
     def _hessian_sample(self):
         """Row chunks and scale for Hessian-vector products, cached.
@@ -466,16 +471,16 @@ class LinearModelLoss:
         methods for machine learning").  The gradient, and so the convergence
         test and the solution, stay exact; conjugate gradients get 5 to 50
         times cheaper per product for a slightly less exact Newton step.
+        Dense X only: a strided sample of a sparse matrix is a copy.
         """
-        if getattr(self, "_hsample", None) is not None:
+        if self._hsample is not None:
             return self._hsample
         n = self.n_samples
         n_sub = max(20_000, 20 * self.n_dof)
         sample = None
-        if n >= 2 * n_sub and not (self.sparse and self.X.format != "csr"):
+        if n >= 2 * n_sub and not self.sparse:
             m = n // n_sub
-            rows_all = slice(0, n, m)
-            share = float(self._effective_weight(rows_all).sum())
+            share = float(self.effective_weight(slice(0, n, m)).sum())
             expected = len(range(0, n, m)) / n
             # Skewed weights (most of the mass outside the sample): exact products.
             if 0.5 * expected <= share <= 2.0 * expected:
@@ -494,164 +499,53 @@ class LinearModelLoss:
         ``exact``, large data sets use a subsample of rows (see
         :meth:`_hessian_sample`).
         """
-        raw, h = point.raw, point.hdiag
+        raw, h = point.raw2, point.hdiag2
         chunks, scale = (self._chunks, 1.0) if exact else self._hessian_sample()
 
         def hessp(v):
             Vd, vbd = self._cast(np.asarray(v, dtype=np.float64))
 
-            def part(rows):
+            def rows_fn(rows, G_out):
                 U = self._raw(rows, Vd, vbd)
                 if h is not None:
                     U *= h[rows]
                 else:
-                    U = _kernel_hessp(
-                        self.y[rows],
-                        raw[rows],
+                    U = self.loss_fn.hessp(
+                        np.ascontiguousarray(self.target[rows]),
+                        np.ascontiguousarray(raw[rows]),
                         U,
-                        link="softmax",
-                        sample_weight=self.kernel_weight[rows],
-                        label_smoothing=self.label_smoothing,
-                        class_weight=self.class_weight,
-                        n_threads=1 if self._pool is not None else None,
+                        sample_weight=self._weights(rows),
+                        out=G_out,
+                        n_threads=self._kernel_threads(U.size),
                     )
-                return self._grad_from(self._Xrows(rows), U)
+                    return 0.0, U
+                if G_out is not None:
+                    G_out[:] = U
+                return 0.0, U
 
-            res = self._map_chunks(part, chunks)
-            XtG = res[0] * scale if scale != 1.0 else res[0]
-            gb = None
-            if self.fit_intercept:
-                gb = res[1] * scale if scale != 1.0 else res[1]
+            _, XtG, gb = self._pass(rows_fn, chunks)
+            if scale != 1.0:
+                XtG = XtG * scale
+                gb = None if gb is None else gb * scale
             return self._assemble(v, XtG, gb)
 
         return hessp
 
-    # -- second order --------------------------------------------------------
-
-    def _effective_weight(self, rows=slice(None)):
+    def effective_weight(self, rows=slice(None)):
         """s_i S_i / N: each row's share of the Hessian's weight (sums to 1)."""
         kw = self.kernel_weight[rows]
         return kw if self.mass is None else kw * self.mass[rows]
 
-    def _row_sample(self):
-        """Rows for the preconditioner, as strided slices of ~512 KB of X each.
+    def row_sample(self):
+        """Rows to estimate curvature from: strided slices of ~512 KB of X each.
 
-        Every m-th row, about max(20000, 20 d) rows in all: the factors only
-        precondition, and views keep the extra memory to one small chunk.
+        Every m-th row, about max(20000, 20 d) rows in all; views keep the
+        extra memory to one small chunk.
         """
         n = self.n_samples
         m = max(1, n // max(20_000, 20 * self.n_features))
-        row_bytes = self._row_bytes()
-        step = max(1, (_CHUNK_BYTES // 4) // row_bytes) * m
+        step = max(1, (_CHUNK_BYTES // 4) // self._row_bytes()) * m
         return [slice(i, min(i + step, n), m) for i in range(0, n, step)]
-
-    def _feature_factor(self):
-        """Eigen-decomposition of B = sum_i s~_i x~_i x~_i^T (x~ = [x, 1]), cached.
-
-        B is computed on a strided row sample: it only preconditions.  When the
-        full (d+1)^2 matrix would cost too much compared with a pass over X, B
-        is replaced by its diagonal.
-        """
-        if getattr(self, "_bfactor", None) is not None:
-            return self._bfactor
-        d = self.n_features
-        chunks = self._row_sample()
-        n_sub = sum(len(range(*c.indices(self.n_samples))) for c in chunks)
-        total = sum(float(self._effective_weight(c).sum()) for c in chunks)
-        if not total > 0:
-            total = 1.0
-        nnz_row = self.X.nnz / self.n_samples if self.sparse else d
-        full_cost = n_sub * nnz_row * d
-        pass_cost = self.n_samples * nnz_row * max(self.n_outputs, 4)
-        full = d <= 2000 and full_cost <= 50 * pass_cost
-        p1 = d + self.fit_intercept
-        B = np.zeros((p1, p1)) if full else np.zeros(p1)
-        for rows in chunks:
-            Xs = self.X[rows]
-            sb = self._effective_weight(rows) / total
-            if self.sparse:
-                if full:
-                    B[:d, :d] += (Xs.T @ Xs.multiply(sb[:, None]).tocsr()).toarray()
-                else:
-                    B[:d] += np.asarray(Xs.multiply(Xs).T @ sb).ravel()
-            elif full:
-                B[:d, :d] += Xs.T @ (sb[:, None].astype(Xs.dtype) * Xs)
-            else:
-                B[:d] += np.einsum("ij,ij,i->j", Xs, Xs, sb.astype(Xs.dtype))
-            if full and self.fit_intercept:
-                B[:d, d] += np.asarray(Xs.T @ sb.astype(Xs.dtype)).ravel()
-        if self.fit_intercept:
-            if full:
-                B[d, :d] = B[:d, d]
-                B[d, d] = 1.0
-            else:
-                B[d] = 1.0
-        if full:
-            beta, U = np.linalg.eigh(_sym(B))
-            beta = np.maximum(beta, 0.0)
-        else:
-            beta, U = B, None
-        self._bfactor = (beta, U)
-        return self._bfactor
-
-    def preconditioner(self, point):
-        r"""``r -> M^{-1} r`` with the Kronecker-factored Hessian M = A (x) B + l2 I.
-
-        The Hessian of the mean loss is ``sum_i s~_i (x~_i x~_i^T) (x) H_i``
-        with ``H_i`` the Hessian in the raw scores of row i.  Replacing each
-        ``H_i`` by their weighted mean ``A`` (K x K) separates it into
-        ``A (x) B`` (Martens & Grosse 2015, "K-FAC", applied here to the whole
-        Hessian of a convex model).  With the eigen-decompositions of A and B
-        the inverse of ``A (x) B + l2 I`` costs two small matrix products.  B
-        captures the scaling and correlation of the features, which is what
-        makes plain conjugate gradients slow; A the coupling of the classes.
-
-        The softmax A is singular along (1, ..., 1), as is the Hessian itself
-        (shifting all classes' scores changes nothing); gradients have no
-        component there, and neither does ``M^{-1} r`` for such an r.
-        """
-        beta, Ub = self._feature_factor()
-        K = self.n_outputs
-        # A is K x K: a few thousand rows estimate it well.
-        n = self.n_samples
-        rows = slice(0, n, max(1, n // max(5000, 50 * K)))
-        es = self._effective_weight(rows)
-        total = float(es.sum())
-        if not total > 0:  # all the weight outside the sample: any scale will do
-            es, total = np.ones_like(es), float(es.shape[0])
-        if self.link == "softmax":
-            P = np.exp(log_softmax(np.asarray(point.raw[rows], dtype=np.float64), axis=1))
-            sP = (es / total)[:, None] * P
-            A = np.diag(sP.sum(axis=0)) - sP.T @ P
-        else:
-            h = point.hdiag[rows].reshape(-1, K)
-            A = h.sum(axis=0, dtype=np.float64) / float(self._effective_weight(rows).sum() or 1.0)
-        if self.link == "softmax":
-            alpha, Ua = np.linalg.eigh(_sym(A))
-        else:
-            alpha, Ua = A, None
-        alpha = np.maximum(alpha, 1e-3 * max(float(alpha.max()), 1e-300))
-        p1 = beta.shape[0]
-        # l2 on every row, the unpenalised intercept's too (M need only be
-        # close to H), and a floor keep M invertible, also with C = inf.
-        lam = np.full((p1, 1), self.l2)
-        den = beta[:, None] * alpha[None, :] + lam
-        den = np.maximum(den, 1e-12 * den.max())
-
-        def apply(r):
-            R = r.reshape(p1, K)
-            if Ub is not None:
-                R = Ub.T @ R
-            if Ua is not None:
-                R = R @ Ua
-            R = R / den
-            if Ua is not None:
-                R = R @ Ua.T
-            if Ub is not None:
-                R = Ub @ R
-            return R.ravel()
-
-        return apply
 
     def hessian(self, w):
         """``(f, grad, H)`` with the full Hessian H of shape (n_dof, n_dof).
@@ -677,18 +571,15 @@ class LinearModelLoss:
             Xb = self._Xrows(rows)
             XtG, gb = self._grad_from(Xb, G)
             if self.link == "sigmoid":
-                hd = hd.reshape(Z.shape[0], K)
                 coef = {(c, c): hd[:, c].astype(np.float64) for c in range(K)}
             else:
                 P = np.exp(log_softmax(Z.astype(np.float64), axis=1))
-                sP = self._effective_weight(rows)[:, None] * P
+                sP = self.effective_weight(rows)[:, None] * P
                 coef = {}
                 for c, e in pairs:
                     a = -sP[:, c] * P[:, e]
                     coef[c, e] = a + sP[:, c] if c == e else a
-            out = [loss, XtG]
-            if gb is not None:
-                out.append(gb)
+            out = [loss, XtG, gb if gb is not None else 0.0]
             for c, e in pairs:
                 a = coef[c, e]
                 B = np.empty((p1, p1))
@@ -703,14 +594,13 @@ class LinearModelLoss:
                 out.append(B)
             return tuple(out)
 
-        res = self._map_chunks(part)
+        res = self.runner.fold(part, self._chunks)
         f = res[0] + self.penalty(w)
         grad = self._assemble(w, res[1], res[2] if self.fit_intercept else None)
-        blocks = res[3:] if self.fit_intercept else res[2:]
         # Into the flat layout: W (d, K) in C order, then the K intercepts.
         H = np.zeros((self.n_dof, self.n_dof))
         idx = [np.arange(p1) * K + c for c in range(K)]
-        for (c, e), B in zip(pairs, blocks):
+        for (c, e), B in zip(pairs, res[3:]):
             H[np.ix_(idx[c], idx[e])] = B
             if c != e:
                 H[np.ix_(idx[e], idx[c])] = B.T
@@ -747,10 +637,8 @@ class LinearModelLoss:
         """mean_i ||x_i||^2, for the step size of SGD."""
         if self.sparse:
             return float(self.X.multiply(self.X).sum()) / self.n_samples
-
-        def part(rows):
+        total = 0.0
+        for rows in self._chunks:
             Xb = self._Xrows(rows)
-            return (float(np.einsum("ij,ij->", Xb, Xb, dtype=np.float64)),)
-
-        total = sum(part(rows)[0] for rows in self._chunks)
+            total += float(np.einsum("ij,ij->", Xb, Xb, dtype=np.float64))
         return total / self.n_samples

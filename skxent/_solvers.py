@@ -1,11 +1,13 @@
 """Optimisation loops for :class:`skxent._linear_loss.LinearModelLoss`.
 
-Every solver minimises ``loss`` from the flat coefficient vector ``w0`` and
-returns ``(w, n_iter)``.  They know nothing of the data: they only call the
-objective's ``loss_gradient``, ``hessp``, ``preconditioner``, ``hessian`` and
-``batch_loss_gradient``.  A run that stops before its convergence test holds
-warns with :class:`~sklearn.exceptions.ConvergenceWarning`, as scikit-learn's
-solvers do.
+Every solver minimises the objective from the flat coefficient vector ``w0``
+and returns one :class:`SolverResult`, so that the estimator has one code path
+after any fit.  Solvers know nothing of the data: they only call the
+objective's ``loss_gradient``, ``hessp``, ``hessian``, ``batch_loss_gradient``
+and the row statistics the preconditioner needs.  They do not warn: a run that
+stops before its convergence test holds says so in its result
+(``converged=False`` and a ``message``), and the estimator warns, pointing at
+the user's call.
 
 ``callback(w, f, grad)``, when given, is called after each iteration (epoch for
 the stochastic solvers) with the new iterate; returning True stops the run.
@@ -16,28 +18,42 @@ as in :mod:`skxent._linear_loss`.
 """
 
 import math
-import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import linalg, optimize
-from sklearn.exceptions import ConvergenceWarning
+from scipy.special import log_softmax
 
-__all__ = ["SOLVERS", "choose_solver", "lbfgs", "newton_cg", "newton_cholesky", "stochastic"]
+__all__ = [
+    "SOLVERS",
+    "SolverResult",
+    "choose_solver",
+    "kfac_preconditioner",
+    "lbfgs",
+    "newton_cg",
+    "newton_cholesky",
+    "stochastic",
+]
 
 SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky", "sgd", "adam")
 
-_ADVICE = (
-    "Increase max_iter, or scale the data (sklearn.preprocessing.StandardScaler), "
-    "or try another solver."
-)
 
+@dataclass
+class SolverResult:
+    """What every solver returns.
 
-def _warn(solver, reason, n_iter):
-    warnings.warn(
-        f"{solver} failed to converge after {n_iter} iteration(s): {reason}. {_ADVICE}",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
+    ``w`` the solution (flat, float64); ``n_iter`` iterations (epochs for the
+    stochastic solvers); ``converged`` whether the stopping rule held (or the
+    callback stopped the run); ``message`` why the run stopped when it did not
+    converge; ``state`` what a stochastic solver carries to the next
+    ``partial_fit`` call.
+    """
+
+    w: np.ndarray
+    n_iter: int
+    converged: bool = True
+    message: str = ""
+    state: object = None
 
 
 def choose_solver(n_samples, n_features, n_outputs, link):
@@ -96,9 +112,8 @@ def lbfgs(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
     )
     n_iter = min(int(res.nit), max_iter)
     stopped = res.status == 99 or "callback" in str(res.message).lower()
-    if res.status != 0 and not stopped:
-        _warn("lbfgs", f"{res.message}", n_iter)
-    return res.x, n_iter
+    converged = res.status == 0 or stopped
+    return SolverResult(res.x, n_iter, converged, "" if converged else str(res.message))
 
 
 # ---------------------------------------------------------------------------
@@ -175,57 +190,63 @@ def _pcg(hessp, g, precond, *, rtol, maxiter, patience=10):
     return p, n_hessp, False
 
 
+def _stalled_message(g, tol, dtype):
+    text = (
+        "the objective stopped decreasing at the precision of the arithmetic "
+        f"(max|grad| = {np.abs(g).max():.3g} > tol = {tol:.3g})"
+    )
+    if dtype == np.float32:
+        text += "; float32 data cannot give a gradient much below 1e-7 relative"
+    return text
+
+
+def _newton_step_ends(t, w, f, g, tol, stalled, callback):
+    """Whether a Newton iteration that took the step ``t`` ends the fit, and how.
+
+    Returns None to go on, else ``(converged, message)``: the callback asked,
+    or ``max|grad| <= tol``; or, not converged, the line search found no
+    decrease (t = 0) or the steps stalled at the precision of the arithmetic
+    three times.
+    """
+    if t > 0 and callback is not None and callback(w, f, g):
+        return True, ""
+    if np.abs(g).max() <= tol:
+        return True, ""
+    if t == 0.0 or stalled >= 3:
+        return False, "stalled"
+    return None
+
+
 def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=True):
     """Truncated Newton: preconditioned CG on H p = -g, then a line search.
 
     CG stops at the forcing tolerance ``min(0.5, sqrt(||g||)) ||g||``
     (Eisenstat & Walker; scikit-learn's ``_newton_cg`` uses the same), which
-    makes the outer iterations superlinear.  The preconditioner is the
-    objective's Kronecker-factored Hessian (``loss.preconditioner``).
+    makes the outer iterations superlinear.  The preconditioner is a
+    Kronecker-factored Hessian (:func:`kfac_preconditioner`).
     """
     w = np.array(w0, dtype=np.float64)
     f, g, raw = loss.loss_gradient(w, return_raw=True)
+    kfac = KFAC(loss) if precondition else None
     stalled = 0
-    n_iter = 0
     for n_iter in range(1, max_iter + 1):
         if np.abs(g).max() <= tol and n_iter > 1:
-            return w, n_iter - 1
+            return SolverResult(w, n_iter - 1)
         gnorm = float(np.linalg.norm(g))
         hessp = loss.hessp(raw)
-        precond = loss.preconditioner(raw) if precondition else None
+        precond = kfac(raw) if kfac is not None else None
         # Hessian-vector products carry the rounding of X's dtype: CG cannot
         # reduce the residual below a few ulps of it.
         rtol = max(min(0.5, math.sqrt(gnorm)), 100 * loss.eps)
         p, _, stagnated = _pcg(hessp, g, precond, rtol=rtol, maxiter=max(10, min(200, g.size)))
         t, w, f, g, raw, rounding = _line_search(loss, w, f, g, p)
         stalled += bool(rounding) + bool(stagnated)
-        if _newton_done("newton-cg", t, w, f, g, tol, stalled, n_iter, callback):
-            return w, n_iter
-    _warn("newton-cg", f"max_iter={max_iter} reached", max_iter)
-    return w, max_iter
-
-
-def _newton_done(solver, t, w, f, g, tol, stalled, n_iter, callback):
-    """Whether a Newton iteration that took the step ``t`` ends the fit.
-
-    It does when the callback asks, when ``max|grad| <= tol``, or, with a
-    warning, when the line search found no decrease (t = 0) or the steps
-    stalled at the precision of the arithmetic three times.
-    """
-    if t > 0 and callback is not None and callback(w, f, g):
-        return True
-    if np.abs(g).max() <= tol:
-        return True
-    if t == 0.0 or stalled >= 3:
-        _warn(
-            solver,
-            "the objective stopped decreasing at the precision of the arithmetic "
-            f"(max|grad| = {np.abs(g).max():.3g} > tol = {tol:.3g}; float32 data "
-            "cannot give a gradient much below 1e-7 relative)",
-            n_iter,
-        )
-        return True
-    return False
+        end = _newton_step_ends(t, w, f, g, tol, stalled, callback)
+        if end is not None:
+            converged, _ = end
+            message = "" if converged else _stalled_message(g, tol, loss.dtype)
+            return SolverResult(w, n_iter, converged, message)
+    return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
 
 
 def _solve_newton(H, g, null_block):
@@ -265,18 +286,147 @@ def newton_cholesky(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
     w = np.array(w0, dtype=np.float64)
     null_block = loss.n_outputs if loss.link == "softmax" else 0
     stalled = 0
-    n_iter = 0
     for n_iter in range(1, max_iter + 1):
         f, g, H = loss.hessian(w)
         if np.abs(g).max() <= tol and n_iter > 1:
-            return w, n_iter - 1
+            return SolverResult(w, n_iter - 1)
         p = _solve_newton(H, g, null_block)
         t, w, f, g, _, rounding = _line_search(loss, w, f, g, p)
         stalled += bool(rounding)
-        if _newton_done("newton-cholesky", t, w, f, g, tol, stalled, n_iter, callback):
-            return w, n_iter
-    _warn("newton-cholesky", f"max_iter={max_iter} reached", max_iter)
-    return w, max_iter
+        end = _newton_step_ends(t, w, f, g, tol, stalled, callback)
+        if end is not None:
+            converged, _ = end
+            message = "" if converged else _stalled_message(g, tol, loss.dtype)
+            return SolverResult(w, n_iter, converged, message)
+    return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
+
+
+# ---------------------------------------------------------------------------
+# The Kronecker-factored preconditioner of newton-cg
+# ---------------------------------------------------------------------------
+
+
+def _sym(a):
+    return 0.5 * (a + a.T)
+
+
+class KFAC:
+    r"""``r -> M^{-1} r`` with the Kronecker-factored Hessian M = A (x) B + l2 I.
+
+    The Hessian of the mean loss is ``sum_i s~_i (x~_i x~_i^T) (x) H_i`` with
+    ``H_i`` the Hessian in the raw scores of row i and ``x~ = [x, 1]``.
+    Replacing each ``H_i`` by their weighted mean ``A`` (K x K) separates it
+    into ``A (x) B`` (Martens & Grosse 2015, "K-FAC", applied here to the whole
+    Hessian of a convex model).  With the eigen-decompositions of A and B the
+    inverse of ``A (x) B + l2 I`` costs two small matrix products.  B captures
+    the scaling and correlation of the features, which is what makes plain
+    conjugate gradients slow; A the coupling of the classes.
+
+    B depends on the data only: it is computed once per solve, on a strided
+    row sample, and replaced by its diagonal when the full (d+1)^2 matrix
+    would cost too much compared with a pass over X.  A is recomputed at each
+    point.  The softmax A is singular along (1, ..., 1), as is the Hessian
+    itself (shifting all classes' scores changes nothing); gradients have no
+    component there, and neither does ``M^{-1} r`` for such an r.
+    """
+
+    def __init__(self, objective):
+        self.obj = objective
+        self._factor = None
+
+    def _feature_factor(self):
+        if self._factor is not None:
+            return self._factor
+        from scipy import sparse
+
+        obj = self.obj
+        X, n, d = obj.X, obj.n_samples, obj.n_features
+        chunks = obj.row_sample()
+        n_sub = sum(len(range(*c.indices(n))) for c in chunks)
+        total = sum(float(obj.effective_weight(c).sum()) for c in chunks)
+        if not total > 0:
+            total = 1.0
+        nnz_row = X.nnz / n if obj.sparse else d
+        full_cost = n_sub * nnz_row * d
+        pass_cost = n * nnz_row * max(obj.n_outputs, 4)
+        full = d <= 2000 and full_cost <= 50 * pass_cost
+        p1 = d + obj.fit_intercept
+        B = np.zeros((p1, p1)) if full else np.zeros(p1)
+        for rows in chunks:
+            Xs = X[rows]
+            sb = obj.effective_weight(rows) / total
+            if sparse.issparse(Xs):
+                if full:
+                    B[:d, :d] += (Xs.T @ Xs.multiply(sb[:, None]).tocsr()).toarray()
+                else:
+                    B[:d] += np.asarray(Xs.multiply(Xs).T @ sb).ravel()
+            elif full:
+                B[:d, :d] += Xs.T @ (sb[:, None].astype(Xs.dtype) * Xs)
+            else:
+                B[:d] += np.einsum("ij,ij,i->j", Xs, Xs, sb.astype(Xs.dtype))
+            if full and obj.fit_intercept:
+                B[:d, d] += np.asarray(Xs.T @ sb.astype(Xs.dtype)).ravel()
+        if obj.fit_intercept:
+            if full:
+                B[d, :d] = B[:d, d]
+                B[d, d] = 1.0
+            else:
+                B[d] = 1.0
+        if full:
+            beta, U = np.linalg.eigh(_sym(B))
+            beta = np.maximum(beta, 0.0)
+        else:
+            beta, U = B, None
+        self._factor = (beta, U)
+        return self._factor
+
+    def __call__(self, point):
+        """The preconditioner ``r -> M^{-1} r`` at a point of ``loss_gradient``."""
+        obj = self.obj
+        beta, Ub = self._feature_factor()
+        K = obj.n_outputs
+        # A is K x K: a few thousand rows estimate it well.
+        n = obj.n_samples
+        rows = slice(0, n, max(1, n // max(5000, 50 * K)))
+        es = obj.effective_weight(rows)
+        total = float(es.sum())
+        if not total > 0:  # all the weight outside the sample: any scale will do
+            es, total = np.ones_like(es), float(es.shape[0])
+        if obj.link == "softmax":
+            P = np.exp(log_softmax(np.asarray(point.raw2[rows], dtype=np.float64), axis=1))
+            sP = (es / total)[:, None] * P
+            A = np.diag(sP.sum(axis=0)) - sP.T @ P
+            alpha, Ua = np.linalg.eigh(_sym(A))
+        else:
+            h = point.hdiag2[rows]
+            alpha = h.sum(axis=0, dtype=np.float64) / float(obj.effective_weight(rows).sum() or 1.0)
+            Ua = None
+        alpha = np.maximum(alpha, 1e-3 * max(float(alpha.max()), 1e-300))
+        p1 = beta.shape[0]
+        # l2 on every row, the unpenalised intercept's too (M need only be
+        # close to H), and a floor keep M invertible, also with C = inf.
+        den = beta[:, None] * alpha[None, :] + obj.l2
+        den = np.maximum(den, 1e-12 * den.max())
+
+        def apply(r):
+            R = r.reshape(p1, K)
+            if Ub is not None:
+                R = Ub.T @ R
+            if Ua is not None:
+                R = R @ Ua
+            R = R / den
+            if Ua is not None:
+                R = R @ Ua.T
+            if Ub is not None:
+                R = Ub @ R
+            return R.ravel()
+
+        return apply
+
+
+def kfac_preconditioner(objective, point):
+    """The K-FAC preconditioner of ``objective`` at ``point`` (see :class:`KFAC`)."""
+    return KFAC(objective)(point)
 
 
 # ---------------------------------------------------------------------------
@@ -319,7 +469,6 @@ def stochastic(
     callback=None,
     n_iter_no_change=3,
     evaluate=True,
-    warn=True,
 ):
     """Mini-batch SGD or Adam over shuffled batches, ``max_iter`` epochs.
 
@@ -334,9 +483,8 @@ def stochastic(
     With ``evaluate`` (``fit``), the objective at the average is evaluated
     after every epoch; an epoch that does not improve the best value by
     ``tol`` divides the step by 5, and ``n_iter_no_change`` such epochs in a
-    row stop the run.  Without (``partial_fit``), the epochs just run.
-
-    Returns ``(w_avg, n_epochs, state)``; pass ``state`` back to continue.
+    row stop the run (converged).  Without (``partial_fit``), the epochs just
+    run.  The result's ``state`` continues the run when passed back.
     """
     if hasattr(random_state, "permutation"):
         rng = random_state
@@ -382,7 +530,7 @@ def stochastic(
         if evaluate:
             value = loss.loss(state.w_avg)
         if callback is not None and callback(state.w_avg, value, None):
-            return state.w_avg.copy(), epoch, state
+            return SolverResult(state.w_avg.copy(), epoch, True, "", state)
         if evaluate:
             if value < best - tol:
                 no_improvement = 0
@@ -390,8 +538,8 @@ def stochastic(
                 no_improvement += 1
                 learning_rate /= 5.0
                 if no_improvement >= n_iter_no_change:
-                    return state.w_avg.copy(), epoch, state
+                    return SolverResult(state.w_avg.copy(), epoch, True, "", state)
             best = min(best, value)
-    if warn and max_iter > 0:
-        _warn(method, f"max_iter={max_iter} epochs reached", max_iter)
-    return state.w_avg.copy(), epoch, state
+    converged = not evaluate or max_iter == 0
+    message = "" if converged else f"max_iter={max_iter} epochs reached"
+    return SolverResult(state.w_avg.copy(), epoch, converged, message, state)

@@ -1,27 +1,23 @@
 """``CrossEntropyClassifier``: a linear classifier fitted by minimising cross entropy."""
 
+import os
+import sys
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    column_or_1d,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _solvers
 from ._linear_loss import LinearModelLoss
-from ._validation import check_distribution_rows
+from ._validation import check_estimator_y, check_sample_weight, fit_targets
 
 try:  # scikit-learn >= 1.9
     from sklearn.callback import CallbackSupportMixin
@@ -37,52 +33,35 @@ _SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
 
 
-def _unique_labels(y):
-    """``(classes, indices)``: the sorted distinct labels and each label's index.
-
-    Integer labels with a modest range are counted with ``bincount`` (one pass,
-    ~10x faster than sorting a million labels); others go through
-    ``np.unique``.
-    """
-    if y.dtype.kind in "biu" and y.shape[0] > 0:
-        lo, hi = int(y.min()), int(y.max())
-        if hi - lo <= max(1024, y.shape[0]) and -(2**62) < lo and hi < 2**62:
-            shifted = y.astype(np.intp) - lo
-            present = np.bincount(shifted, minlength=hi - lo + 1) > 0
-            lookup = np.cumsum(present) - 1
-            classes = (np.flatnonzero(present) + lo).astype(y.dtype)
-            return classes, lookup[shifted]
-    classes, idx = np.unique(y, return_inverse=True)
-    return classes, idx.reshape(-1)
+_ADVICE = (
+    "Increase max_iter, or scale the data (sklearn.preprocessing.StandardScaler), "
+    "or try another solver."
+)
 
 
-def _balanced(mass, prior_mass=None):
-    """``"balanced"`` class weights, total / (k mass_c), from class masses.
+def _outside_libraries(filename):
+    """Whether a frame's file is the user's, not skxent's or scikit-learn's."""
+    import sklearn
 
-    A class without mass gets weight 1 (it has no term to weigh).  With
-    ``prior_mass`` (a list holding the masses of earlier chunks, or None),
-    the masses accumulate over the stream.
-    """
-    mass = np.asarray(mass, dtype=np.float64)
-    if prior_mass is not None:
-        if prior_mass and prior_mass[0].shape == mass.shape:
-            mass = mass + prior_mass[0]
-        prior_mass[:] = [mass]
-    k = mass.shape[0]
-    total = mass.sum()
-    safe = np.where(mass > 0, mass, 1.0)
-    return np.where(mass > 0, total / (k * safe), 1.0)
+    roots = (os.path.dirname(__file__), os.path.dirname(sklearn.__file__))
+    return not any(filename.startswith(root + os.sep) for root in roots)
 
 
-class _Targets:
-    """The encoded targets of one fit: what the objective needs."""
+def _warn_user(message, category):
+    """Warn with the location of the user's call (the first frame outside
+    skxent and scikit-learn: ``clf.fit(...)``, or ``search.fit(...)``)."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and not _outside_libraries(frame.f_code.co_filename):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
-    def __init__(self, y, link, n_outputs, class_weight, classes):
-        self.y = y  # kernel targets: class indices, target matrix, or [0, 1] targets
-        self.link = link
-        self.n_outputs = n_outputs
-        self.class_weight = class_weight  # (k,) softmax, (2,) sigmoid, or None
-        self.classes = classes
+
+def _warn_not_converged(solver, result):
+    _warn_user(
+        f"{solver} failed to converge after {result.n_iter} iteration(s): "
+        f"{result.message}. {_ADVICE}",
+        ConvergenceWarning,
+    )
 
 
 class _IterationMonitor:
@@ -336,128 +315,19 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
     # Targets
     # ------------------------------------------------------------------
 
-    def _validate_y(self, y):
-        """Labels (1-D) or a 2-D target matrix, as an ndarray."""
-        if sparse.issparse(y):
-            if not self.multilabel:
-                raise ValueError(
-                    "A sparse y is only accepted as a multilabel indicator matrix "
-                    "(multilabel=True)."
-                )
-            y = y.toarray()
-        y = np.asarray(y)
-        if y.ndim == 2 and y.shape[1] == 1 and not self.multilabel:
-            y = column_or_1d(y, warn=True)
-        if y.ndim not in (1, 2):
-            raise ValueError(f"y must be 1-D labels or a 2-D target matrix; got shape {y.shape}")
-        return y
-
-    def _check_target_matrix(self, Y):
-        if Y.dtype.kind not in "biuf":
-            raise ValueError(
-                "A 2-D y is a matrix of target probabilities and must be numeric; "
-                f"got dtype {Y.dtype}"
-            )
-        Y = np.asarray(Y, dtype=np.float64)
-        if not np.isfinite(Y).all():
-            raise ValueError("y must be finite; the target matrix has NaN or inf")
-        if Y.min() < 0 or Y.max() > 1:
-            bad = int(np.flatnonzero(((Y < 0) | (Y > 1)).any(axis=1))[0])
-            raise ValueError(
-                f"The targets in y must be probabilities in [0, 1]; row {bad} is "
-                f"{Y[bad][:8].tolist()}"
-            )
-        return Y
-
-    def _encode(self, y, sample_weight, classes=None, prior_mass=None):
-        """Encode y into kernel targets; set nothing on self.
-
-        ``prior_mass``: for ``partial_fit``, the class masses of the earlier
-        chunks, which ``"balanced"`` adds to this chunk's (and updates).
-        """
-        cw_param = self.class_weight
-        s = np.ones(y.shape[0]) if sample_weight is None else sample_weight
-
-        if self.multilabel:
-            if y.ndim != 2:
-                raise ValueError(
-                    "multilabel=True needs y of shape (n_samples, n_labels): an "
-                    f"indicator or probability matrix; got shape {y.shape}"
-                )
-            Y = self._check_target_matrix(y)
-            L = Y.shape[1]
-            cw = None
-            if cw_param == "balanced":
-                pos = float(s @ Y.sum(axis=1))
-                cw = _balanced(np.array([float(s.sum()) * L - pos, pos]), prior_mass)
-            elif isinstance(cw_param, dict):
-                unknown = set(cw_param) - {0, 1}
-                if unknown:
-                    raise ValueError(
-                        "With multilabel=True, class_weight keys are 0 (negative) and "
-                        f"1 (positive); got {sorted(map(repr, unknown))}"
-                    )
-                cw = np.array([cw_param.get(0, 1.0), cw_param.get(1, 1.0)], dtype=float)
-            return _Targets(Y, "sigmoid", L, cw, np.arange(L))
-
-        if y.ndim == 2:
-            Y = self._check_target_matrix(y)
-            k = Y.shape[1]
-            check_distribution_rows(np.ascontiguousarray(Y), "y", "target probabilities")
-            classes_ = np.arange(k)
-            cw = None
-            if cw_param == "balanced":
-                cw = _balanced(s @ Y, prior_mass)
-            elif isinstance(cw_param, dict):
-                unknown = set(cw_param) - set(range(k))
-                if unknown:
-                    raise ValueError(
-                        f"class_weight has keys {sorted(map(repr, unknown))} that are not "
-                        f"classes: for a target matrix the classes are 0..{k - 1}"
-                    )
-                cw = np.array([float(cw_param.get(c, 1.0)) for c in range(k)])
-            if k == 2:
-                return _Targets(Y[:, 1], "sigmoid", 1, cw, classes_)
-            return _Targets(Y, "softmax", k, cw, classes_)
-
-        if y.dtype.kind not in "biu":  # integer labels are always class labels
-            check_classification_targets(y)
-        if classes is None:
-            classes_, idx_c = _unique_labels(y)
-        else:
-            classes_ = classes
-            idx = np.searchsorted(classes_, y)
-            idx_c = np.minimum(idx, classes_.shape[0] - 1)
-            bad = classes_[idx_c] != y
-            if np.any(bad):
-                raise ValueError(
-                    f"y contains labels {np.unique(y[bad]).tolist()[:10]} that are not in "
-                    f"classes {classes_.tolist()}"
-                )
-        if classes_.shape[0] < 2:
-            raise ValueError(
-                "CrossEntropyClassifier needs samples of at least 2 classes in the "
-                f"data, but the data contains only one class: {classes_[0]!r}"
-            )
-        cw = None
-        k = classes_.shape[0]
-        if cw_param == "balanced":
-            cw = _balanced(np.bincount(idx_c, weights=s, minlength=k), prior_mass)
-        elif cw_param is not None:
-            cw = compute_class_weight(cw_param, classes=classes_, y=y, sample_weight=sample_weight)
-        if k == 2:
-            return _Targets((idx_c == 1).astype(np.float64), "sigmoid", 1, cw, classes_)
-        return _Targets(idx_c.astype(np.float64), "softmax", k, cw, classes_)
+    def _sample_weight(self, sample_weight, n_samples):
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight)
+            if sample_weight.ndim == 0:  # a number weighs every sample, as in scikit-learn
+                sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+        return check_sample_weight(sample_weight, n_samples)
 
     def _make_loss(self, X, targets, sample_weight):
-        return LinearModelLoss(
+        return LinearModelLoss.from_targets(
             X,
-            targets.y,
-            link=targets.link,
-            n_outputs=targets.n_outputs,
-            fit_intercept=self.fit_intercept,
+            targets,
             sample_weight=sample_weight,
-            class_weight=targets.class_weight,
+            fit_intercept=self.fit_intercept,
             label_smoothing=self.label_smoothing,
             C=self.C,
         )
@@ -469,14 +339,6 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             np.zeros(loss.n_outputs, dtype=loss.dtype) if b is None else b.astype(loss.dtype)
         )
         return {"coef_": coef, "intercept_": intercept}
-
-    def _check_sample_weight(self, sample_weight, X):
-        if sample_weight is None:
-            return None
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        if not sw.sum() > 0:
-            raise ValueError("sample_weight sums to zero: there is nothing to fit")
-        return sw
 
     def _callback_context(self, max_subtasks, task_name="fit"):
         if hasattr(self, "_init_callback_context"):
@@ -518,9 +380,14 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             multi_output=True,
             y_numeric=False,
         )
-        y = self._validate_y(y)
-        sample_weight = self._check_sample_weight(sample_weight, X)
-        targets = self._encode(y, sample_weight)
+        y = check_estimator_y(y, self.multilabel)
+        sample_weight = self._sample_weight(sample_weight, X.shape[0])
+        targets = fit_targets(
+            y,
+            sample_weight=sample_weight,
+            class_weight=self.class_weight,
+            multilabel=self.multilabel,
+        )
         self.classes_ = targets.classes
         loss = self._make_loss(X, targets, sample_weight)
 
@@ -536,7 +403,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         if w0 is None:
             w0 = loss.init_coef()
 
-        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight.values}
         ctx = self._callback_context(max_subtasks=max(self.max_iter, 1) + 1)
         if ctx is not None:
             ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
@@ -545,7 +412,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         monitor.begin(w0)
         with loss:
             if solver in ("sgd", "adam"):
-                w, n_iter, _ = _solvers.stochastic(
+                result = _solvers.stochastic(
                     loss,
                     w0,
                     method=solver,
@@ -562,12 +429,14 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
                     "newton-cg": _solvers.newton_cg,
                     "newton-cholesky": _solvers.newton_cholesky,
                 }[solver]
-                w, n_iter = run(loss, w0, max_iter=self.max_iter, tol=self.tol, callback=monitor)
+                result = run(loss, w0, max_iter=self.max_iter, tol=self.tol, callback=monitor)
         monitor.close()
+        if not result.converged:
+            _warn_not_converged(solver, result)
 
-        for name, value in self._coef_attributes(loss, w).items():
+        for name, value in self._coef_attributes(loss, result.w).items():
             setattr(self, name, value)
-        self.n_iter_ = np.array([n_iter], dtype=np.int32)
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
         self.__dict__.pop("_partial", None)
         if ctx is not None:
             ctx.call_on_fit_task_end(
@@ -632,8 +501,8 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             y_numeric=False,
             reset=not initialized,
         )
-        y = self._validate_y(y)
-        sample_weight = self._check_sample_weight(sample_weight, X)
+        y = check_estimator_y(y, self.multilabel)
+        sample_weight = self._sample_weight(sample_weight, X.shape[0])
         labels = y.ndim == 1 and not self.multilabel
         if labels and classes is not None:
             classes = np.unique(np.asarray(classes))
@@ -649,9 +518,15 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             classes = self.classes_
         if not hasattr(self, "_partial"):
             self._partial = {"seen": 0.0, "state": None, "calls": 0, "lr": None, "class_mass": []}
-        targets = self._encode(
-            y, sample_weight, classes=classes, prior_mass=self._partial["class_mass"]
+        targets = fit_targets(
+            y,
+            sample_weight=sample_weight,
+            class_weight=self.class_weight,
+            multilabel=self.multilabel,
+            classes=classes,
+            prior_mass=(self._partial["class_mass"] or [None])[0],
         )
+        self._partial["class_mass"] = [targets.mass]  # for "balanced": the masses so far
         if initialized and not np.array_equal(targets.classes, self.classes_):
             raise ValueError(
                 f"y has {targets.classes.shape[0]} classes (columns) but the model was "
@@ -678,13 +553,13 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             state = _solvers.StochasticState(w)
 
         ctx = self._callback_context(max_subtasks=0, task_name="partial_fit")
-        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight.values}
         if ctx is not None:
             ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
         monitor = _IterationMonitor(self, None, X, y, metadata, loss, self.verbose, "call")
         monitor.n = part["calls"] - 1
         with loss:
-            w, _, part["state"] = _solvers.stochastic(
+            result = _solvers.stochastic(
                 loss,
                 w,
                 method=solver,
@@ -697,9 +572,9 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
                 state=state,
                 callback=monitor,
                 evaluate=False,
-                warn=False,
             )
-        for name, value in self._coef_attributes(loss, w).items():
+        part["state"] = result.state
+        for name, value in self._coef_attributes(loss, result.w).items():
             setattr(self, name, value)
         self.n_iter_ = np.array([part["calls"]], dtype=np.int32)
         if ctx is not None:

@@ -26,8 +26,8 @@ True
 """
 
 import copy
-import gc
 import inspect
+import sys
 import warnings
 
 import numpy as np
@@ -37,8 +37,16 @@ from sklearn.metrics import make_scorer
 from sklearn.metrics._scorer import _BaseScorer, _Scorer
 
 from . import metrics
+from ._validation import encode_labels
 
-__all__ = ["get_scorer", "get_scorer_names", "register", "scoring"]
+__all__ = [
+    "get_scorer",
+    "get_scorer_names",
+    "patch_sklearn",
+    "register",
+    "scoring",
+    "unpatch_sklearn",
+]
 
 
 class _LabelledScorer(_Scorer):
@@ -60,11 +68,7 @@ def _one_hot(y_true, labels, n_classes):
     y = np.asarray(y_true)
     if y.ndim == 2 and y.shape[1] > 1:
         return y.astype(np.float64)
-    if labels is None:
-        labels = np.arange(n_classes)
-    from ._validation import encode_labels
-
-    codes = encode_labels(y, n_classes, labels)
+    codes = encode_labels(y, classes=labels, n_classes=n_classes).codes
     target = np.zeros((codes.shape[0], n_classes))
     target[np.arange(codes.shape[0]), codes] = 1.0
     return target
@@ -89,14 +93,13 @@ def binary_cross_entropy_score(y_true, y_pred, *, labels=None, sample_weight=Non
     y = np.asarray(y_true)
     pred = np.asarray(y_pred, dtype=np.float64)
     if y.ndim == 1:
-        if labels is None:
-            labels = np.unique(y)
-        if len(labels) != 2:
+        enc = encode_labels(y, classes=labels)
+        if enc.classes.shape[0] != 2:
             raise ValueError(
                 "binary_cross_entropy scores a binary or multilabel problem; "
-                f"got {len(labels)} classes"
+                f"got {enc.classes.shape[0]} classes"
             )
-        y = (y == np.asarray(labels)[-1]).astype(np.float64)
+        y = enc.codes.astype(np.float64)
         if pred.ndim == 2:
             pred = pred[:, -1]
     return metrics.binary_cross_entropy(y, pred, sample_weight=sample_weight, **kwargs)
@@ -255,6 +258,53 @@ def _sk_builtin_names():
     return _SK_NAMES
 
 
+# scikit-learn's ``scoring`` parameter constraints, found so far, and the
+# modules already searched for them.
+_CONSTRAINTS = {}
+_SEARCHED = set()
+
+
+def _scoring_options(constraints):
+    """The StrOptions of scorer names among a table of parameter constraints."""
+    from sklearn.utils._param_validation import StrOptions
+
+    if not isinstance(constraints, dict):
+        return
+    for options in constraints.values():
+        if not isinstance(options, list):
+            continue
+        for c in options:
+            if type(c) is StrOptions and "neg_log_loss" in c.options and "accuracy" in c.options:
+                yield c
+
+
+def _find_constraints():
+    """Add the scoring constraints of modules imported since the last search.
+
+    A scoring constraint is ``StrOptions(set(get_scorer_names()))``, built when
+    its module is imported; the modules that build one hold
+    ``get_scorer_names`` in their namespace.  Their classes'
+    ``_parameter_constraints`` and their functions'
+    ``_skl_parameter_constraints`` (set by ``validate_params``) are searched.
+    The cost grows with the number of modules, once each, not with the number
+    of objects in the process.
+    """
+    for name, module in list(sys.modules.items()):
+        if name in _SEARCHED:
+            continue
+        _SEARCHED.add(name)
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict) or "get_scorer_names" not in namespace:
+            continue
+        for value in list(namespace.values()):
+            if isinstance(value, type):
+                table = value.__dict__.get("_parameter_constraints")
+            else:
+                table = getattr(value, "_skl_parameter_constraints", None)
+            for c in _scoring_options(table):
+                _CONSTRAINTS[id(c)] = c
+
+
 def _install(names=None):
     """Make skxent's names plain strings for scikit-learn; return True on success.
 
@@ -266,17 +316,15 @@ def _install(names=None):
     see the names in the table; constraints built before are completed here.
     """
     from sklearn.metrics import _scorer
-    from sklearn.utils._param_validation import StrOptions
 
     _sk_builtin_names()
     names = list(_REGISTRY) if names is None else list(names)
     table = _scorer._SCORERS
     for name in names:
         table[name] = _REGISTRY[name]
-    # A scoring constraint is recognised by holding scikit-learn's own names.
-    for obj in gc.get_objects():
-        if type(obj) is StrOptions and "neg_log_loss" in obj.options and "accuracy" in obj.options:
-            obj.options.update(names)
+    _find_constraints()
+    for c in _CONSTRAINTS.values():
+        c.options.update(names)
     return all(name in _sk_get_scorer_names() for name in names)
 
 
@@ -300,3 +348,75 @@ def _install_or_warn():
 
 
 REGISTERED_WITH_SKLEARN = _install_or_warn()
+
+
+# ---------------------------------------------------------------------------
+# patch_sklearn: skxent's log_loss in scikit-learn's place
+# ---------------------------------------------------------------------------
+
+_PATCHED = {}
+
+
+def patch_sklearn():
+    """Make scikit-learn's ``log_loss`` and ``neg_log_loss`` scorer run on skxent's.
+
+    As scikit-learn-intelex's ``patch_sklearn`` does for its algorithms:
+    ``sklearn.metrics.log_loss`` (and the name in the modules that define and
+    use it) becomes :func:`skxent.metrics.log_loss`, and the scorer behind
+    ``scoring="neg_log_loss"`` calls it, so that existing code, including
+    ``GridSearchCV``, ``cross_val_score`` and ``LogisticRegressionCV``
+    scoring, gets faster untouched.  Values, errors and warnings are
+    scikit-learn's (the drop-in hands anything unusual to scikit-learn's own
+    function).  :func:`unpatch_sklearn` restores scikit-learn's.  Calling it
+    twice is harmless.
+
+    Returns
+    -------
+    patched : list of str
+        The names now pointing at skxent's function.
+
+    Examples
+    --------
+    >>> import sklearn.metrics
+    >>> import skxent
+    >>> patched = skxent.patch_sklearn()
+    >>> patched[0], patched[-1]
+    ('sklearn.metrics.log_loss', "scorer 'neg_log_loss'")
+    >>> sklearn.metrics.log_loss is skxent.metrics.log_loss
+    True
+    >>> skxent.unpatch_sklearn()
+    >>> sklearn.metrics.log_loss is skxent.metrics.log_loss
+    False
+    """
+    import sklearn.metrics
+    from sklearn.metrics import _classification, _scorer
+
+    ours = metrics.log_loss
+    modules = {
+        "sklearn.metrics": sklearn.metrics,
+        "sklearn.metrics._classification": _classification,
+        "sklearn.metrics._scorer": _scorer,
+    }
+    names = []
+    for module_name, module in modules.items():
+        key = f"{module_name}.log_loss"
+        if key not in _PATCHED:
+            _PATCHED[key] = (module, module.log_loss)
+        module.log_loss = ours
+        names.append(key)
+    scorer = _scorer._SCORERS["neg_log_loss"]
+    if "scorer" not in _PATCHED:
+        _PATCHED["scorer"] = (scorer, scorer._score_func)
+    scorer._score_func = ours
+    names.append("scorer 'neg_log_loss'")
+    return names
+
+
+def unpatch_sklearn():
+    """Undo :func:`patch_sklearn`: scikit-learn's own ``log_loss`` everywhere again."""
+    for key, (owner, original) in list(_PATCHED.items()):
+        if key == "scorer":
+            owner._score_func = original
+        else:
+            owner.log_loss = original
+        del _PATCHED[key]
