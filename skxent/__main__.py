@@ -374,6 +374,7 @@ def _compute_scores(args):
     except (ValueError, TypeError) as exc:
         raise ScoreError(_located(exc, tables)) from None
 
+
 def _score(args):
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -400,6 +401,7 @@ def _score(args):
         note = "  (gamma=2)" if name == "focal_cross_entropy" else ""
         print(f"  {name:<{width}}  {value:>16.10f}  {units[name]}{note}".rstrip())
     return 0
+
 
 _SCORE_EPILOG = """\
 Files: CSV as numpy.savetxt writes it (comma or whitespace separated, '#'

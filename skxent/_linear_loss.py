@@ -85,6 +85,26 @@ def _sym(a):
     return 0.5 * (a + a.T)
 
 
+def _used_columns(X):
+    """The columns of a sparse X that hold entries, when they are at most half of them.
+
+    A column without entries contributes nothing to the loss: its gradient is
+    the penalty's alone, and its coefficients are 0 at the optimum.  Fitting
+    the other columns only makes an iteration cost the data's size rather than
+    ``n_features * K`` (300 rows of text in 10**6 columns: 3 000 non-zeros).
+    """
+    if not sparse.issparse(X) or X.shape[1] == 0:
+        return None
+    indices = X.tocsr().indices if X.format not in ("csr", "csc") else X.indices
+    if X.format == "csc":
+        used = np.diff(X.indptr) > 0
+    else:
+        used = np.bincount(indices, minlength=X.shape[1]) > 0
+    if used.sum() > X.shape[1] // 2:
+        return None
+    return np.flatnonzero(used)
+
+
 class LinearModelLoss:
     r"""Cross entropy of ``X @ W + b`` plus an L2 penalty, as a function of ``w``.
 
@@ -112,6 +132,11 @@ class LinearModelLoss:
     n_threads : int, default=None
         Threads for the row chunks; None: OpenMP's limit (``OMP_NUM_THREADS``,
         threadpoolctl).  Results do not depend on it.
+    drop_empty_columns : bool, default=True
+        Fit only the columns of a sparse X that hold entries, when they are at
+        most half of them (see :func:`_used_columns`); the others' coefficients
+        are 0 (the optimum with a penalty, the least-norm optimum without).
+        Not for mini-batch steps, whose earlier coefficients must be kept.
     """
 
     def __init__(
@@ -127,7 +152,12 @@ class LinearModelLoss:
         label_smoothing=0.0,
         C=1.0,
         n_threads=None,
+        drop_empty_columns=True,
     ):
+        self.n_features_in = X.shape[1]
+        self.columns = _used_columns(X) if drop_empty_columns else None
+        if self.columns is not None:
+            X = X[:, self.columns]
         self.X = X
         self.link = link
         self.n_outputs = K = int(n_outputs)
@@ -194,7 +224,15 @@ class LinearModelLoss:
 
     @classmethod
     def from_targets(
-        cls, X, targets, *, sample_weight=None, fit_intercept=True, label_smoothing=0.0, C=1.0
+        cls,
+        X,
+        targets,
+        *,
+        sample_weight=None,
+        fit_intercept=True,
+        label_smoothing=0.0,
+        C=1.0,
+        drop_empty_columns=True,
     ):
         """The objective of a fit, from :func:`skxent._validation.fit_targets`'s record."""
         y = targets.indices if targets.indices is not None else targets.matrix
@@ -208,6 +246,7 @@ class LinearModelLoss:
             class_weight=targets.class_weight,
             label_smoothing=label_smoothing,
             C=C,
+            drop_empty_columns=drop_empty_columns,
         )
 
     # -- set-up --------------------------------------------------------------
@@ -281,10 +320,31 @@ class LinearModelLoss:
         """Flat ``w`` from ``coef_`` of shape (K, n_features) and ``intercept_``."""
         w = np.zeros(self.n_dof)
         W, b = self.unpack(w)
-        W[:] = np.asarray(coef, dtype=np.float64).T
+        coef = np.asarray(coef, dtype=np.float64)
+        if self.columns is not None and coef.shape[1] == self.n_features_in:
+            coef = coef[:, self.columns]
+        W[:] = coef.T
         if b is not None and intercept is not None:
             b[:] = intercept
         return w
+
+    def coef_intercept(self, w):
+        """``(coef_, intercept_)`` of ``w`` as an estimator shows them, in X's dtype.
+
+        ``coef_`` is (K, n_features) over all the columns of the X given
+        (unused columns of a sparse X get 0); ``intercept_`` is zeros without
+        an intercept.
+        """
+        W, b = self.unpack(w)
+        coef = np.zeros((self.n_outputs, self.n_features_in), dtype=self.dtype)
+        if self.columns is None:
+            coef[:] = W.T
+        else:
+            coef[:, self.columns] = W.T
+        intercept = (
+            np.zeros(self.n_outputs, dtype=self.dtype) if b is None else b.astype(self.dtype)
+        )
+        return coef, intercept
 
     def init_coef(self):
         """Zero weights, intercepts at the optimum of the intercept-only model.

@@ -322,7 +322,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
                 sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
         return check_sample_weight(sample_weight, n_samples)
 
-    def _make_loss(self, X, targets, sample_weight):
+    def _make_loss(self, X, targets, sample_weight, *, stream=False):
         return LinearModelLoss.from_targets(
             X,
             targets,
@@ -330,14 +330,11 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             fit_intercept=self.fit_intercept,
             label_smoothing=self.label_smoothing,
             C=self.C,
+            drop_empty_columns=not stream,
         )
 
     def _coef_attributes(self, loss, w):
-        W, b = loss.unpack(w)
-        coef = np.ascontiguousarray(W.T, dtype=loss.dtype)
-        intercept = (
-            np.zeros(loss.n_outputs, dtype=loss.dtype) if b is None else b.astype(loss.dtype)
-        )
+        coef, intercept = loss.coef_intercept(w)
         return {"coef_": coef, "intercept_": intercept}
 
     def _callback_context(self, max_subtasks, task_name="fit"):
@@ -398,7 +395,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             )
         w0 = None
         if self.warm_start and hasattr(self, "coef_"):
-            if self.coef_.shape == (loss.n_outputs, loss.n_features):
+            if self.coef_.shape == (loss.n_outputs, loss.n_features_in):
                 w0 = loss.pack(self.coef_, self.intercept_)
         if w0 is None:
             w0 = loss.init_coef()
@@ -532,7 +529,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
                 f"y has {targets.classes.shape[0]} classes (columns) but the model was "
                 f"fitted on {self.classes_.shape[0]}"
             )
-        loss = self._make_loss(X, targets, sample_weight)
+        loss = self._make_loss(X, targets, sample_weight, stream=True)
         if not initialized:
             self.classes_ = targets.classes
             w = loss.init_coef()

@@ -794,3 +794,11 @@ def test_progress_bar(capsys):
     X, y = DATASETS["iris"]
     clf = CrossEntropyClassifier().set_callbacks(callback.ProgressBar()).fit(X, y)
     assert clf.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg", "newton-cholesky", "sgd"])
+def test_convergence_warning_points_at_the_users_call(solver):
+    X, y = DATASETS["iris"]
+    with pytest.warns(ConvergenceWarning, match="failed to converge") as record:
+        CrossEntropyClassifier(solver=solver, max_iter=1, tol=1e-12, C=100.0).fit(X, y)
+    assert [w.filename for w in record] == [__file__]

@@ -78,11 +78,25 @@ class _Counter:
         return counted
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, params=["test-module", "sklearn-names-replaced"])
 def _skxent_log_loss_in_sklearn_tests(request, monkeypatch):
-    """Swap the module global the sklearn tests call; check that they called it."""
+    """Swap the module global the sklearn tests call; check that they called it.
+
+    Every test runs twice: with only the test module's global swapped, and
+    with scikit-learn's own names replaced too, as a user (or
+    ``skxent.patch_sklearn``) would replace them.  skxent's general path calls
+    scikit-learn's function, captured at import: it must not find skxent's
+    under scikit-learn's name and call itself.
+    """
     counter = _Counter()
-    monkeypatch.setattr(sk_tests, "log_loss", counter.wrap(SKXENT_LOG_LOSS))
+    counted = counter.wrap(SKXENT_LOG_LOSS)
+    monkeypatch.setattr(sk_tests, "log_loss", counted)
+    if request.param == "sklearn-names-replaced":
+        import sklearn.metrics
+        from sklearn.metrics import _classification
+
+        monkeypatch.setattr(sklearn.metrics, "log_loss", counted)
+        monkeypatch.setattr(_classification, "log_loss", counted)
     yield counter
     if request.function.__name__ in SKLEARN_TESTS and request.function is getattr(
         sk_tests, request.function.__name__
