@@ -315,9 +315,12 @@ def check_class_weight(class_weight, n_classes, labels=None, name="class_weight"
     ok = np.isfinite(cw) & (cw >= 0)
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
-        which = repr(keys[i]) if isinstance(class_weight, list) and labels is not None else i
+        which = i
+        if isinstance(class_weight, list) and labels is not None:
+            which = repr(getattr(keys[i], "item", lambda: keys[i])())
         raise input_error(
-            f"{name} must be finite and non-negative; the weight of class {which} is {cw[i]!r}",
+            f"{name} must be finite and non-negative; the weight of class {which} is "
+            f"{float(cw[i])!r}",
             argument=name,
         )
     return cw

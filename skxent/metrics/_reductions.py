@@ -15,6 +15,10 @@ def reduce(per_sample, sample_weight, reduction, factor):
     ``s_i l_i``, so that ``"sum"`` is the sum of ``"none"``.  Sums are taken
     over fixed blocks of rows: the same bits for any number of threads.
     """
+    if sample_weight is not None and not np.isfinite(per_sample).all():
+        # A sample of weight 0 counts for nothing, even where its loss is inf
+        # (eps=0 and a zero probability on its class): 0, not 0 * inf = NaN.
+        per_sample = np.where(sample_weight.values == 0.0, 0.0, per_sample)
     if reduction == "none":
         out = np.asarray(per_sample, dtype=np.float64)
         if sample_weight is not None:
