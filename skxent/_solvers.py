@@ -200,20 +200,18 @@ def _stalled_message(g, tol, dtype):
     return text
 
 
-def _newton_step_ends(t, w, f, g, tol, stalled, callback):
-    """Whether a Newton iteration that took the step ``t`` ends the fit, and how.
+def _newton_step_ends(n_iter, t, w, f, g, tol, stalled, callback, dtype):
+    """The result of a Newton iteration that took the step ``t``, if it ends the fit.
 
-    Returns None to go on, else ``(converged, message)``: the callback asked,
-    or ``max|grad| <= tol``; or, not converged, the line search found no
+    Returns None to go on.  The fit ends, converged, when the callback asks or
+    ``max|grad| <= tol``; not converged, when the line search found no
     decrease (t = 0) or the steps stalled at the precision of the arithmetic
     three times.
     """
-    if t > 0 and callback is not None and callback(w, f, g):
-        return True, ""
-    if np.abs(g).max() <= tol:
-        return True, ""
+    if (t > 0 and callback is not None and callback(w, f, g)) or np.abs(g).max() <= tol:
+        return SolverResult(w, n_iter)
     if t == 0.0 or stalled >= 3:
-        return False, "stalled"
+        return SolverResult(w, n_iter, False, _stalled_message(g, tol, dtype))
     return None
 
 
@@ -241,11 +239,9 @@ def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=T
         p, _, stagnated = _pcg(hessp, g, precond, rtol=rtol, maxiter=max(10, min(200, g.size)))
         t, w, f, g, raw, rounding = _line_search(loss, w, f, g, p)
         stalled += bool(rounding) + bool(stagnated)
-        end = _newton_step_ends(t, w, f, g, tol, stalled, callback)
+        end = _newton_step_ends(n_iter, t, w, f, g, tol, stalled, callback, loss.dtype)
         if end is not None:
-            converged, _ = end
-            message = "" if converged else _stalled_message(g, tol, loss.dtype)
-            return SolverResult(w, n_iter, converged, message)
+            return end
     return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
 
 
@@ -293,11 +289,9 @@ def newton_cholesky(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
         p = _solve_newton(H, g, null_block)
         t, w, f, g, _, rounding = _line_search(loss, w, f, g, p)
         stalled += bool(rounding)
-        end = _newton_step_ends(t, w, f, g, tol, stalled, callback)
+        end = _newton_step_ends(n_iter, t, w, f, g, tol, stalled, callback, loss.dtype)
         if end is not None:
-            converged, _ = end
-            message = "" if converged else _stalled_message(g, tol, loss.dtype)
-            return SolverResult(w, n_iter, converged, message)
+            return end
     return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
 
 

@@ -104,19 +104,24 @@ class CrossEntropyLoss:
 
     # -- softmax or sigmoid, loss and gradient -------------------------------
 
-    def _softmax(self, target, raw, sample_weight, loss_out, gradient_out, n_threads):
-        k = raw.shape[1]
+    def _softmax_inputs(self, target, raw, sample_weight):
+        """The softmax kernels' leading arguments: scores, indices or targets,
+        weights, smoothing (empty arrays stand for what is not given)."""
         hard = target.ndim == 1
-        _core.softmax_loss_gradient(
+        return (
             raw,
             target if hard else _NO_INDICES,
-            np.empty((0, k), raw.dtype) if hard else target,
+            np.empty((0, raw.shape[1]), raw.dtype) if hard else target,
             _EMPTY if sample_weight is None else sample_weight,
             self._cw,
             self.label_smoothing,
-            loss_out,
-            np.empty((0, k), raw.dtype) if gradient_out is None else gradient_out,
-            n_threads,
+        )
+
+    def _softmax(self, target, raw, sample_weight, loss_out, gradient_out, n_threads):
+        if gradient_out is None:
+            gradient_out = np.empty((0, raw.shape[1]), raw.dtype)
+        _core.softmax_loss_gradient(
+            *self._softmax_inputs(target, raw, sample_weight), loss_out, gradient_out, n_threads
         )
 
     def _sigmoid(self, target, raw, sample_weight, elem_out, gradient_out, hessian_out, n_threads):
@@ -215,18 +220,8 @@ class CrossEntropyLoss:
         if out is None:
             out = np.empty(raw.shape, dtype=raw.dtype)
         if self.link == "softmax":
-            k = raw.shape[1]
-            hard = target.ndim == 1
             _core.softmax_hessp(
-                raw,
-                target if hard else _NO_INDICES,
-                np.empty((0, k), raw.dtype) if hard else target,
-                _EMPTY if sample_weight is None else sample_weight,
-                self._cw,
-                self.label_smoothing,
-                vector,
-                out,
-                n_threads,
+                *self._softmax_inputs(target, raw, sample_weight), vector, out, n_threads
             )
             return out
         self._sigmoid(
