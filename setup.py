@@ -90,7 +90,15 @@ extensions = [
         include_dirs=["skxent"],
         libraries=[] if sys.platform == "win32" else ["m"],
         depends=["skxent/_simd.h"],
-    )
+    ),
+    # The solvers' own kernels (newton-cd's coordinate descent): serial.
+    Extension(
+        "skxent._cd",
+        ["skxent/_cd.pyx"],
+        include_dirs=["skxent"],
+        libraries=[] if sys.platform == "win32" else ["m"],
+        depends=["skxent/_cd_loops.h"],
+    ),
 ]
 
 setup(

@@ -129,6 +129,12 @@ class LinearModelLoss:
     label_smoothing : float, default=0.0
     C : float, default=1.0
         Inverse penalty strength; ``np.inf`` for none.
+    l1_ratio : float in [0, 1], default=0.0
+        The elastic-net mixing: the penalty is
+        ``((1 - l1_ratio) / 2 ||W||^2 + l1_ratio ||W||_1) / (C N)``.  Only its
+        L2 part is in :meth:`loss` and :meth:`loss_gradient` (the smooth part,
+        what every solver minimises); :meth:`l1_penalty` is the rest, which
+        only ``newton-cd`` and the stochastic solvers handle.
     n_threads : int, default=None
         Threads for the row chunks; None: OpenMP's limit (``OMP_NUM_THREADS``,
         threadpoolctl).  Results do not depend on it.
@@ -151,6 +157,7 @@ class LinearModelLoss:
         class_weight=None,
         label_smoothing=0.0,
         C=1.0,
+        l1_ratio=0.0,
         n_threads=None,
         drop_empty_columns=True,
     ):
@@ -201,9 +208,12 @@ class LinearModelLoss:
         # The kernel multiplies by these, so that its sums are the mean of f.
         self.kernel_weight = scaled / n_scaled
         self.total_mass = n_scaled * scale
-        self.l2 = 0.0
+        self.l1_ratio = float(l1_ratio)
+        self.l2 = self.l1 = 0.0
         if not math.isinf(self.C):
-            self.l2 = min(1.0 / (self.C * n_scaled) / scale, _MAX_L2)
+            strength = min(1.0 / (self.C * n_scaled) / scale, _MAX_L2)
+            self.l2 = (1.0 - self.l1_ratio) * strength
+            self.l1 = self.l1_ratio * strength
 
         self.eps = float(np.finfo(self.dtype).eps)
         # Relative rounding noise of f: per-sample losses are computed in X's
@@ -232,6 +242,7 @@ class LinearModelLoss:
         fit_intercept=True,
         label_smoothing=0.0,
         C=1.0,
+        l1_ratio=0.0,
         drop_empty_columns=True,
     ):
         """The objective of a fit, from :func:`skxent._validation.fit_targets`'s record."""
@@ -246,6 +257,7 @@ class LinearModelLoss:
             class_weight=targets.class_weight,
             label_smoothing=label_smoothing,
             C=C,
+            l1_ratio=l1_ratio,
             drop_empty_columns=drop_empty_columns,
         )
 
@@ -320,6 +332,7 @@ class LinearModelLoss:
         """Flat ``w`` from ``coef_`` of shape (K, n_features) and ``intercept_``."""
         w = np.zeros(self.n_dof)
         W, b = self.unpack(w)
+        coef = coef.toarray() if sparse.issparse(coef) else coef
         coef = np.asarray(coef, dtype=np.float64)
         if self.columns is not None and coef.shape[1] == self.n_features_in:
             coef = coef[:, self.columns]
@@ -383,8 +396,16 @@ class LinearModelLoss:
         return w
 
     def penalty(self, w):
+        """The L2 part of the penalty, ``l2 / 2 ||W||^2`` (part of the smooth objective)."""
         W, _ = self.unpack(w)
         return 0.5 * self.l2 * float(np.dot(W.ravel(), W.ravel()))
+
+    def l1_penalty(self, w):
+        """The L1 part, ``l1 ||W||_1``: the whole objective is ``loss(w) + l1_penalty(w)``."""
+        if not self.l1:
+            return 0.0
+        W, _ = self.unpack(w)
+        return self.l1 * float(np.abs(W).sum())
 
     # -- evaluation --------------------------------------------------------------
 
@@ -491,6 +512,26 @@ class LinearModelLoss:
             target = np.ascontiguousarray(self.target[rows])
             per_sample = self.loss_fn.loss(
                 target, Z, sample_weight=sw, n_threads=self._kernel_threads(Z.size)
+            )
+            return (float(np.sum(per_sample, dtype=np.float64)),)
+
+        (total,) = self.runner.fold(part, self._chunks)
+        return total + self.penalty(w)
+
+    def loss_from_raw(self, raw, w):
+        """The smooth objective at ``w`` from its raw scores ``raw`` (n, K), without X.
+
+        A line search along a direction whose change of the raw scores is known
+        evaluates trial points this way.
+        """
+
+        def part(rows):
+            Z = np.ascontiguousarray(raw[rows], dtype=self.dtype)
+            per_sample = self.loss_fn.loss(
+                np.ascontiguousarray(self.target[rows]),
+                Z,
+                sample_weight=self._weights(rows),
+                n_threads=self._kernel_threads(Z.size),
             )
             return (float(np.sum(per_sample, dtype=np.float64)),)
 

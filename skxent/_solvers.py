@@ -17,6 +17,7 @@ Convergence test of the deterministic solvers (scikit-learn's for ``lbfgs`` and
 as in :mod:`skxent._linear_loss`.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -30,12 +31,15 @@ __all__ = [
     "choose_solver",
     "kfac_preconditioner",
     "lbfgs",
+    "newton_cd",
     "newton_cg",
     "newton_cholesky",
     "stochastic",
 ]
 
-SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky", "sgd", "adam")
+SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky", "newton-cd", "sgd", "adam")
+# The solvers that minimise a smooth objective only: no L1 penalty.
+SMOOTH_SOLVERS = ("lbfgs", "newton-cg", "newton-cholesky")
 
 
 @dataclass
@@ -56,8 +60,11 @@ class SolverResult:
     state: object = None
 
 
-def choose_solver(n_samples, n_features, n_outputs, link):
+def choose_solver(n_samples, n_features, n_outputs, link, l1=0.0):
     """The solver of ``solver="auto"``.
+
+    With an L1 penalty (``l1_ratio > 0``), ``"newton-cd"``: proximal Newton,
+    the only deterministic solver here that handles it.
 
     Truncated Newton with conjugate gradients, preconditioned by a
     Kronecker-factored Hessian (``"newton-cg"``): one pass over X per gradient
@@ -69,6 +76,8 @@ def choose_solver(n_samples, n_features, n_outputs, link):
     with integer sample weights agree to rounding); on large data the
     subsampled Hessian makes the last steps fast-linear instead.
     """
+    if l1 > 0:
+        return "newton-cd"
     d1 = n_features + 1
     n_blocks = n_outputs if link == "sigmoid" else n_outputs * (n_outputs + 1) // 2
     hess_flops = n_samples * d1 * d1 * n_blocks
@@ -296,6 +305,261 @@ def newton_cholesky(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
 
 
 # ---------------------------------------------------------------------------
+# Proximal Newton with coordinate descent: the L1 penalty (newton-cd)
+# ---------------------------------------------------------------------------
+
+
+def min_norm_subgradient(loss, w, g):
+    """The optimality measure of ``loss(w) + l1 ||W||_1`` at ``w``, given the
+    smooth gradient ``g``: the subgradient of least norm, in ``w``'s layout.
+
+    Where ``W_jc != 0`` it is ``g_jc + l1 sign(W_jc)``; where ``W_jc = 0``,
+    ``g_jc`` moved towards 0 by up to ``l1`` (0 when ``|g_jc| <= l1``); the
+    intercepts' is their gradient.  Its largest entry is 0 exactly at the
+    optimum; for ``l1 = 0`` it is the gradient.
+    """
+    l1 = loss.l1
+    if not l1:
+        return g
+    W, _ = loss.unpack(w)
+    G, _ = loss.unpack(g)
+    out = g.copy()
+    S, _ = loss.unpack(out)
+    at_zero = np.sign(G) * np.maximum(np.abs(G) - l1, 0.0)
+    S[:] = np.where(W > 0, G + l1, np.where(W < 0, G - l1, at_zero))
+    return out
+
+
+def _columns(X):
+    """X as newton-cd's kernel reads it: Fortran-ordered dense, or CSC with intp indices.
+
+    Returns ``(dense, data, indices, indptr)``, the unused ones empty.  One copy
+    per fit at most (none for a Fortran-ordered array or an intp CSC matrix).
+    """
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        csc = X.tocsc()
+        csc.sort_indices()
+        empty = np.empty((0, 0), dtype=csc.dtype, order="F")
+        return (
+            empty,
+            np.ascontiguousarray(csc.data),
+            np.ascontiguousarray(csc.indices, dtype=np.intp),
+            np.ascontiguousarray(csc.indptr, dtype=np.intp),
+        )
+    dense = np.asfortranarray(X)
+    none = np.empty(0, dtype=np.intp)
+    return dense, np.empty(0, dtype=dense.dtype), none, np.zeros(1, dtype=np.intp)
+
+
+def _curvature(loss, point):
+    """The kernel's Q, R (and P for softmax) at a point, each (K, n) float64."""
+    if loss.link == "softmax":
+        P = np.exp(log_softmax(np.asarray(point.raw2, dtype=np.float64), axis=1)).T
+        P = np.ascontiguousarray(P)
+        Q = P * loss.effective_weight()
+        R = Q * (1.0 - P)
+        return Q, R, P
+    H = np.ascontiguousarray(np.asarray(point.hdiag2, dtype=np.float64).T)
+    return H, H, np.empty((0, H.shape[1]))
+
+
+class _Squares:
+    """X with its entries squared, made once per fit: the coordinates' curvatures
+    ``sum_i x_ij^2 R_ci`` are one matrix product with it."""
+
+    def __init__(self, X):
+        from scipy import sparse
+
+        if sparse.issparse(X):
+            self.X2 = X.tocsc(copy=True)
+            self.X2.data **= 2
+        else:
+            self.X2 = np.square(X)
+
+    def curvature(self, R, l2):
+        """(K, d) curvatures, l2 included."""
+        A = np.asarray((self.X2.T @ R.T.astype(self.X2.dtype)).T, dtype=np.float64)
+        return np.ascontiguousarray(A + l2)
+
+
+class _Model:
+    """The quadratic model of a newton-cd step, to compare candidate steps.
+
+    ``value(D, Db, U, m)`` is ``<G, D> + <gb, Db> + 1/2 <D, H D> + l2/2 ||D||^2
+    + l1 ||W0 + D||_1`` with ``<D, H D>`` from the change of the raw scores U:
+    ``sum_ci Q_ci U_ci^2 - sum_i s_i m_i^2`` for softmax (``m_i = p_i . U_i``),
+    ``sum_ci h_ci U_ci^2`` for sigmoids.
+    """
+
+    def __init__(self, loss, Q, P, Gt, gb, Wt, l1, l2):
+        self.Q, self.Gt, self.gb, self.Wt, self.l1, self.l2 = Q, Gt, gb, Wt, l1, l2
+        self.s = loss.effective_weight() if P.shape[0] else None
+
+    def value(self, D, Db, U, m):
+        quad = float(np.vdot(self.Q, U * U))
+        if self.s is not None:
+            quad -= float(self.s @ (m * m))
+        v = float(np.vdot(self.Gt, D)) + 0.5 * quad + 0.5 * self.l2 * float(np.vdot(D, D))
+        if self.gb is not None:
+            v += float(self.gb @ Db)
+        return v + self.l1 * float(np.abs(self.Wt + D).sum())
+
+
+def _sweep(kernel, data_args, point_args, penalty_args, state, n_sweeps, tol):
+    """One call of the coordinate-descent kernel on ``state = (D, Db, U, m)``."""
+    D, Db, U, m = state
+    return kernel(
+        *data_args, U, m, *point_args, D, Db, *penalty_args[:2], *penalty_args[2:], n_sweeps, tol
+    )
+
+
+def _anderson_cd(sweep, state, model, active, max_sweeps, tol, depth=5):
+    """Coordinate descent sweeps with Anderson acceleration of their iterates.
+
+    Every ``depth + 1`` sweeps, the combination of the last iterates whose
+    residuals (the changes between consecutive sweeps) cancel best is tried
+    and kept if it lowers the model (Bertrand & Massias 2021, "Anderson
+    acceleration of coordinate descent"; skglm does the same).  The change of
+    the raw scores is linear in the step, so the combination's is the same
+    combination of the stored ones: no pass over X.  The run ends on a plain
+    sweep, so that its zeros are exact.
+    """
+    D, Db, U, m = state
+    history = []
+    done = 0
+    while done < max_sweeps:
+        _, biggest = sweep(state, 1, tol)
+        done += 1
+        if biggest <= tol:
+            return done
+        history.append((D[active].copy(), Db.copy(), U.copy(), m.copy()))
+        if len(history) < depth + 1:
+            continue
+        x = np.array([np.concatenate([h[0], h[1]]) for h in history])
+        r = np.diff(x, axis=0)
+        gram = r @ r.T
+        gram += 1e-12 * max(np.trace(gram), 1e-300) * np.eye(depth)
+        try:
+            z = np.linalg.solve(gram, np.ones(depth))
+        except np.linalg.LinAlgError:
+            history = []
+            continue
+        c = z / z.sum()
+        latest = history[-1]
+        trial_D = D.copy()
+        trial_D[active] = sum(ck * h[0] for ck, h in zip(c, history[1:]))
+        trial_Db = sum(ck * h[1] for ck, h in zip(c, history[1:]))
+        trial_U = sum(ck * h[2] for ck, h in zip(c, history[1:]))
+        trial_m = sum(ck * h[3] for ck, h in zip(c, history[1:]))
+        history = []
+        if model.value(trial_D, trial_Db, trial_U, trial_m) < model.value(
+            D, latest[1], latest[2], latest[3]
+        ):
+            D[...] = trial_D
+            Db[...] = trial_Db
+            U[...] = trial_U
+            m[...] = trial_m
+    return done
+
+
+def newton_cd(loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50, inner_factor=0.1):
+    r"""Proximal Newton for ``loss(w) + l1 ||W||_1``: coordinate descent inside.
+
+    Each iteration builds the quadratic model of the smooth part (the exact
+    Hessian, never formed) and minimises it plus the L1 penalty by coordinate
+    descent (the Cython kernel :func:`skxent._cd.newton_cd_sweeps`), over the
+    working set of coordinates that are non-zero or violate their optimality
+    condition at zero: coordinates stuck at 0 cost nothing.  A backtracking
+    line search on the whole objective follows (Lee, Sun & Saunders 2014,
+    "Proximal Newton-type methods for minimizing composite functions"; glmnet's
+    and glum's inner solver is the same coordinate descent).  Trial points
+    need no pass over X: the step's change of the raw scores comes out of the
+    coordinate descent.
+
+    Stops when the largest entry of the minimal-norm subgradient
+    (:func:`min_norm_subgradient`) is at most ``tol``: the optimality
+    conditions, on the scale of the gradient tolerance of the smooth solvers.
+    The callback receives that subgradient as its gradient.
+    """
+    from ._cd import newton_cd_sweeps
+
+    l1, l2 = loss.l1, loss.l2
+    K, d, n = loss.n_outputs, loss.n_features, loss.n_samples
+    dense, data, indices, indptr = _columns(loss.X)
+    squares = _Squares(loss.X)
+    w = np.array(w0, dtype=np.float64)
+    f, g, point = loss.loss_gradient(w, return_raw=True)
+    eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
+    stalled = 0
+    for n_iter in range(1, max_iter + 1):
+        sub = min_norm_subgradient(loss, w, g)
+        violation = float(np.abs(sub).max())
+        if violation <= tol and n_iter > 1:
+            return SolverResult(w, n_iter - 1)
+        W, b = loss.unpack(w)
+        G, gb = loss.unpack(g)
+        Wt, Gt = np.ascontiguousarray(W.T), np.ascontiguousarray(G.T)
+        Q, R, P = _curvature(loss, point)
+        A = squares.curvature(R, l2)
+        active = (Wt != 0) | (np.abs(Gt) > l1) if l1 else np.ones((K, d), dtype=bool)
+        coord_ptr = np.zeros(K + 1, dtype=np.intp)
+        coord_ptr[1:] = np.cumsum(active.sum(axis=1))
+        coord_feat = np.ascontiguousarray(np.nonzero(active)[1], dtype=np.intp)
+        D = np.zeros((K, d))
+        Db = np.zeros(K if loss.fit_intercept else 0)
+        a_b = R.sum(axis=1) if loss.fit_intercept else np.empty(0)
+        U = np.zeros((K, n))
+        m = np.zeros(n)
+        model = _Model(loss, Q, P, Gt, gb, Wt, l1, l2)
+
+        gb_kernel = np.empty(0) if gb is None else np.ascontiguousarray(gb)
+        sweep = functools.partial(
+            _sweep, newton_cd_sweeps,
+            (dense, data, indices, indptr, n, Q, A, a_b, P),
+            (Gt, gb_kernel, Wt), (l1, l2, coord_ptr, coord_feat),
+        )  # fmt: skip
+        _anderson_cd(sweep, (D, Db, U, m), model, active, max_sweeps,
+                     max(inner_factor * violation, 0.1 * tol))  # fmt: skip
+        D = D.T
+        # Line search on the whole objective, from the unit step.
+        F0 = f + l1 * float(np.abs(W).sum())
+        slope = float(np.vdot(G, D)) + (float(gb @ Db) if gb is not None else 0.0)
+        slope += l1 * (float(np.abs(W + D).sum()) - float(np.abs(W).sum()))
+        raw0 = np.asarray(point.raw2, dtype=np.float64)
+        t, accepted, rounding = 1.0, None, False
+        for _ in range(30):
+            w_t = w.copy()
+            W_t, b_t = loss.unpack(w_t)
+            W_t += t * D if t != 1.0 else D
+            if b_t is not None:
+                b_t += t * Db
+            F_t = loss.loss_from_raw(raw0 + t * U.T, w_t) + loss.l1_penalty(w_t)
+            if F_t <= F0 + 1e-4 * t * min(slope, 0.0):
+                accepted = w_t
+                rounding = F_t > F0 - eps_f * max(1.0, abs(F0))
+                break
+            if F_t <= F0 + eps_f * max(1.0, abs(F0)):
+                accepted, rounding = w_t, True
+                break
+            t *= 0.5
+        if accepted is None:
+            return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
+        w = accepted
+        f, g, point = loss.loss_gradient(w, return_raw=True)
+        stalled += bool(rounding)
+        sub = min_norm_subgradient(loss, w, g)
+        if callback is not None and callback(w, f + loss.l1_penalty(w), sub):
+            return SolverResult(w, n_iter)
+        if np.abs(sub).max() <= tol:
+            return SolverResult(w, n_iter)
+        if stalled >= 3:
+            return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
+    return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
+
+
+# ---------------------------------------------------------------------------
 # The Kronecker-factored preconditioner of newton-cg
 # ---------------------------------------------------------------------------
 
@@ -441,6 +705,29 @@ class StochasticState:
         self.w_avg = self.w.copy()
         self.m = np.zeros_like(self.w)
         self.v = np.zeros_like(self.w)
+        # Tsuruoka et al.'s cumulative L1 penalty: u, what each weight could
+        # have been pulled towards 0 so far; q, what it actually was.
+        self.u = np.zeros_like(self.w)
+        self.q = np.zeros_like(self.w)
+
+
+def _cumulative_l1(w, n_penalised, state, step):
+    """Apply the L1 penalty of one step to the penalised part of ``w`` (in place).
+
+    Tsuruoka, Tsujii & Ananiadou (2009), "Stochastic gradient descent training
+    for L1-regularized log-linear models with cumulative penalty": each
+    weight is clipped at 0 by the penalty it has not received yet, so that
+    weights the gradient does not keep away from 0 end exactly at 0.  ``step``
+    is the penalty of this step, ``learning_rate * l1``, a scalar for SGD and
+    per coordinate for Adam, whose steps are scaled per coordinate.
+    """
+    W, q, u = w[:n_penalised], state.q[:n_penalised], state.u[:n_penalised]
+    u += step if np.ndim(step) == 0 else step[:n_penalised]
+    before = W.copy()
+    pos, neg = W > 0, W < 0
+    W[pos] = np.maximum(0.0, W[pos] - (u[pos] + q[pos]))
+    W[neg] = np.minimum(0.0, W[neg] + (u[neg] - q[neg]))
+    q += W - before
 
 
 # Polynomial-decay averaging weight (Shamir & Zhang 2013): the average forgets
@@ -458,6 +745,7 @@ def stochastic(
     batch_size=32,
     learning_rate=0.01,
     l2=None,
+    l1=None,
     random_state=None,
     state=None,
     callback=None,
@@ -479,6 +767,11 @@ def stochastic(
     ``tol`` divides the step by 5, and ``n_iter_no_change`` such epochs in a
     row stop the run (converged).  Without (``partial_fit``), the epochs just
     run.  The result's ``state`` continues the run when passed back.
+
+    With an L1 penalty ``l1`` (default: the objective's), every step is
+    followed by the cumulative L1 penalty (:func:`_cumulative_l1`), and the
+    solution is the last iterate, which is sparse, rather than the average,
+    which is not.
     """
     if hasattr(random_state, "permutation"):
         rng = random_state
@@ -486,10 +779,19 @@ def stochastic(
         rng = np.random.default_rng(random_state)
     n = loss.n_samples
     l2 = loss.l2 if l2 is None else l2
+    l1 = loss.l1 if l1 is None else l1
+    n_penalised = loss.n_outputs * loss.n_features
     state = StochasticState(w0) if state is None else state
+
+    def solution():
+        return state.w if l1 else state.w_avg
+
+    def objective(v):
+        return loss.loss(v) + (l1 * float(np.abs(v[:n_penalised]).sum()) if l1 else 0.0)
+
     w = state.w
     batch_size = max(1, min(int(batch_size), n))
-    best = loss.loss(state.w_avg) if evaluate else np.inf
+    best = objective(solution()) if evaluate else np.inf
     no_improvement = 0
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     epoch = 0
@@ -510,9 +812,13 @@ def stochastic(
                 state.v += (1 - beta2) * g * g
                 m_hat = state.m / (1 - beta1**state.t)
                 v_hat = state.v / (1 - beta2**state.t)
-                w -= learning_rate * m_hat / (np.sqrt(v_hat) + eps)
+                scale = learning_rate / (np.sqrt(v_hat) + eps)
+                w -= scale * m_hat
             else:
+                scale = learning_rate
                 w -= learning_rate * g
+            if l1:
+                _cumulative_l1(w, n_penalised, state, scale * l1)
             rate = (_AVERAGING_ETA + 1) / (state.t + _AVERAGING_ETA)
             state.w_avg += rate * (w - state.w_avg)
         value = total / n_batches
@@ -522,9 +828,9 @@ def stochastic(
                 "use a smaller learning_rate or scale the data."
             )
         if evaluate:
-            value = loss.loss(state.w_avg)
-        if callback is not None and callback(state.w_avg, value, None):
-            return SolverResult(state.w_avg.copy(), epoch, True, "", state)
+            value = objective(solution())
+        if callback is not None and callback(solution(), value, None):
+            return SolverResult(solution().copy(), epoch, True, "", state)
         if evaluate:
             if value < best - tol:
                 no_improvement = 0
@@ -532,8 +838,8 @@ def stochastic(
                 no_improvement += 1
                 learning_rate /= 5.0
                 if no_improvement >= n_iter_no_change:
-                    return SolverResult(state.w_avg.copy(), epoch, True, "", state)
+                    return SolverResult(solution().copy(), epoch, True, "", state)
             best = min(best, value)
     converged = not evaluate or max_iter == 0
     message = "" if converged else f"max_iter={max_iter} epochs reached"
-    return SolverResult(state.w_avg.copy(), epoch, converged, message, state)
+    return SolverResult(solution().copy(), epoch, converged, message, state)

@@ -142,17 +142,20 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
     with the same ``C``:
 
     .. math::
-        \frac{1}{N} \sum_i s_i \ell_i + \frac{1}{2 C N} \lVert W \rVert_F^2,
+        \frac{1}{N} \sum_i s_i \ell_i + \frac{1}{C N} \left(
+        \frac{1 - \rho}{2} \lVert W \rVert_F^2 + \rho \lVert W \rVert_1 \right),
         \qquad \ell_i = -\sum_c w_c t_{ic} \log q_{ic},
 
     with sample weights :math:`s`, class weights :math:`w`, target
-    distributions :math:`t` (one-hot for labels, smoothed to
-    :math:`(1 - \varepsilon) t + \varepsilon / k` by ``label_smoothing``) and
-    :math:`N = \sum_i s_i \sum_c w_c t_{ic}`.  The intercept is not
-    penalised.  For hard labels this is exactly ``LogisticRegression``'s
+    distributions :math:`t` (one-hot for labels, smoothed to :math:`(1 -
+    \varepsilon) t + \varepsilon / k` by ``label_smoothing``) and :math:`N =
+    \sum_i s_i \sum_c w_c t_{ic}` and :math:`\rho` the ``l1_ratio``: ``C``
+    times it is scikit-learn's :math:`C \sum_i s_i \ell_i + \frac{1 -
+    \rho}{2} \lVert W \rVert^2 + \rho \lVert W \rVert_1`.  The intercept is
+    not penalised.  For hard labels this is exactly ``LogisticRegression``'s
     objective (``class_weight`` multiplies the weight of each sample by the
-    weight of its class), so both give the same ``coef_`` and
-    ``intercept_`` up to solver tolerance.
+    weight of its class), so both give the same ``coef_`` and ``intercept_``
+    up to solver tolerance.
 
     Beyond ``LogisticRegression``: soft targets (a matrix of target
     probabilities), label smoothing, multilabel fitting, ``partial_fit`` and
@@ -164,6 +167,12 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
     C : float, default=1.0
         Inverse of the penalty strength, > 0.  ``np.inf`` fits without
         penalty.
+    l1_ratio : float in [0, 1], default=0.0
+        The elastic-net mixing, as in ``LogisticRegression`` (scikit-learn >=
+        1.8): 0 is the L2 penalty, 1 the L1 penalty (lasso), in between both.
+        With ``l1_ratio > 0`` coefficients are exactly 0.0 where the
+        optimality conditions put them; it needs ``solver="newton-cd"``
+        (which ``"auto"`` picks), ``"sgd"`` or ``"adam"``.
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept.
     class_weight : dict, "balanced" or None, default=None
@@ -179,22 +188,29 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
     multilabel : bool, default=False
         Fit an indicator (or probability) matrix of shape (n_samples, n_labels)
         with an independent sigmoid per label.
-    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "sgd", "adam"}, default="auto"
-        ``"auto"`` takes ``"newton-cholesky"`` (Newton's method with the exact
-        Hessian) for tiny problems and ``"newton-cg"`` otherwise: truncated
-        Newton, conjugate gradients preconditioned by a Kronecker-factored
-        Hessian, with Hessian products on a subsample of rows when there are
-        many more samples than coefficients.  ``"lbfgs"`` is scipy's L-BFGS-B
-        with ``LogisticRegression``'s options.
-        ``"sgd"`` and ``"adam"`` are mini-batch methods; ``partial_fit`` always
-        uses one of them (``"sgd"`` unless ``solver="adam"``).
+    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "newton-cd", "sgd", \
+"adam"}, default="auto"
+        ``"auto"`` takes ``"newton-cd"`` when ``l1_ratio > 0``, else
+        ``"newton-cholesky"`` (Newton's method with the exact Hessian) for tiny
+        problems and ``"newton-cg"`` otherwise: truncated Newton, conjugate
+        gradients preconditioned by a Kronecker-factored Hessian, with Hessian
+        products on a subsample of rows when there are many more samples than
+        coefficients.  ``"newton-cd"`` is proximal Newton: coordinate descent
+        on the quadratic model plus the L1 penalty, over the features that are
+        non-zero or violate their optimality condition, then a line search.
+        ``"lbfgs"`` is scipy's L-BFGS-B with ``LogisticRegression``'s options.
+        ``"sgd"`` and ``"adam"`` are mini-batch methods (with ``l1_ratio > 0``,
+        Tsuruoka et al.'s cumulative L1 penalty, so that a streamed fit is
+        sparse too); ``partial_fit`` always uses one of them (``"sgd"`` unless
+        ``solver="adam"``).
     max_iter : int, default=100
         Maximum number of iterations (epochs for ``"sgd"`` and ``"adam"``).
     tol : float, default=1e-4
-        Stop when the largest absolute entry of the objective's gradient is at
-        most ``tol``.  ``"sgd"`` and ``"adam"``: an epoch that improves the
-        objective by less than ``tol`` divides the step by 5, and three such
-        epochs in a row stop the fit.
+        Stop when the largest absolute entry of the objective's gradient (with
+        an L1 penalty: of its subgradient of least norm, the violation of the
+        optimality conditions) is at most ``tol``.  ``"sgd"`` and ``"adam"``: an
+        epoch that improves the objective by less than ``tol`` divides the step
+        by 5, and three such epochs in a row stop the fit.
     warm_start : bool, default=False
         Start ``fit`` from the previous solution.
     learning_rate : "auto" or float, default="auto"
@@ -266,6 +282,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
 
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
@@ -284,6 +301,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         self,
         *,
         C=1.0,
+        l1_ratio=0.0,
         fit_intercept=True,
         class_weight=None,
         label_smoothing=0.0,
@@ -298,6 +316,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         verbose=0,
     ):
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
@@ -330,6 +349,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             fit_intercept=self.fit_intercept,
             label_smoothing=self.label_smoothing,
             C=self.C,
+            l1_ratio=self.l1_ratio,
             drop_empty_columns=not stream,
         )
 
@@ -388,11 +408,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         self.classes_ = targets.classes
         loss = self._make_loss(X, targets, sample_weight)
 
-        solver = self.solver
-        if solver == "auto":
-            solver = _solvers.choose_solver(
-                loss.n_samples, loss.n_features, loss.n_outputs, loss.link
-            )
+        solver = self._solver(loss)
         w0 = None
         if self.warm_start and hasattr(self, "coef_"):
             if self.coef_.shape == (loss.n_outputs, loss.n_features_in):
@@ -425,6 +441,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
                     "lbfgs": _solvers.lbfgs,
                     "newton-cg": _solvers.newton_cg,
                     "newton-cholesky": _solvers.newton_cholesky,
+                    "newton-cd": _solvers.newton_cd,
                 }[solver]
                 result = run(loss, w0, max_iter=self.max_iter, tol=self.tol, callback=monitor)
         monitor.close()
@@ -439,6 +456,51 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             ctx.call_on_fit_task_end(
                 estimator=self, X=X, y=y, metadata=metadata, reconstruction_attributes={}
             )
+        return self
+
+    def _solver(self, loss):
+        """The solver to run: ``"auto"`` resolved; one that cannot take the L1
+        penalty refused, naming both parameters."""
+        solver = self.solver
+        if solver == "auto":
+            return _solvers.choose_solver(
+                loss.n_samples, loss.n_features, loss.n_outputs, loss.link, loss.l1
+            )
+        if loss.l1 > 0 and solver in _solvers.SMOOTH_SOLVERS:
+            raise ValueError(
+                f"solver={solver!r} cannot fit the L1 part of the penalty "
+                f"(l1_ratio={self.l1_ratio!r}); use solver='newton-cd' (or 'auto'), "
+                "'sgd' or 'adam', or l1_ratio=0"
+            )
+        return solver
+
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse CSR matrix: faster and smaller when
+        most coefficients are 0 (an L1 penalty).  ``predict`` and friends work
+        with it; :meth:`densify` undoes it.
+
+        Returns
+        -------
+        self : CrossEntropyClassifier
+        """
+        from scipy import sparse
+
+        check_is_fitted(self)
+        self.coef_ = sparse.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a numpy array again (the default after ``fit``).
+
+        Returns
+        -------
+        self : CrossEntropyClassifier
+        """
+        from scipy import sparse
+
+        check_is_fitted(self)
+        if sparse.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
         return self
 
     def _batch_size(self, n_samples):
@@ -538,7 +600,8 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         part = self._partial
         part["seen"] += loss.total_mass
         part["calls"] += 1
-        l2 = 0.0 if np.isinf(self.C) else 1.0 / (self.C * part["seen"])
+        strength = 0.0 if np.isinf(self.C) else 1.0 / (self.C * part["seen"])
+        l2, l1 = (1.0 - self.l1_ratio) * strength, self.l1_ratio * strength
         solver = "adam" if self.solver == "adam" else "sgd"
         if part["lr"] is None:  # from the first chunk, then kept
             part["lr"] = self._learning_rate(loss, solver)
@@ -565,6 +628,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
                 batch_size=self._batch_size(loss.n_samples),
                 learning_rate=lr,
                 l2=l2,
+                l1=l1,
                 random_state=check_random_state(self.random_state),
                 state=state,
                 callback=monitor,

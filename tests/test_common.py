@@ -23,6 +23,7 @@ ESTIMATORS = [
     CrossEntropyClassifier(solver="newton-cholesky"),
     CrossEntropyClassifier(label_smoothing=0.1),
     CrossEntropyClassifier(class_weight="balanced"),
+    CrossEntropyClassifier(l1_ratio=0.5),
 ]
 
 

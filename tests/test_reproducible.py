@@ -15,7 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from skxent import CrossEntropyClassifier
 
-SOLVERS = ["lbfgs", "newton-cg", "newton-cholesky", "sgd", "adam"]
+SOLVERS = ["lbfgs", "newton-cg", "newton-cholesky", "newton-cd", "sgd", "adam"]
 
 
 def _data(solver):
@@ -39,7 +39,10 @@ def test_fit_bits_do_not_depend_on_threads(solver, fmt, dtype):
     for threads in (1, 2):
         with threadpool_limits(threads):
             clf = CrossEntropyClassifier(
-                solver=solver, max_iter=2 if stochastic else 100, random_state=0
+                solver=solver,
+                max_iter=2 if stochastic else 100,
+                random_state=0,
+                l1_ratio=0.5 if solver == "newton-cd" else 0.0,
             )
             with pytest.warns() if stochastic else _nothing():
                 clf.fit(X, y)

@@ -1,0 +1,74 @@
+/*
+ * The two loops of newton-cd's coordinate descent over a dense column
+ * (skxent/_cd.pyx): the model's gradient sum_i x_i q_i (u_i - m_i), and the
+ * update u += x delta, m += p x delta.
+ *
+ * The sum keeps eight partial sums, lane j taking the rows i = j (mod 8), added
+ * in a fixed tree at the end: the compiler maps them to vector registers of any
+ * width (one AVX-512 register, two AVX2 ones, four SSE2 ones) with the same
+ * arithmetic per lane, so every clone gives the same bits, and no -ffast-math
+ * is needed to vectorise a reduction.  fp-contract=off keeps a * b + c two
+ * roundings in every clone.  One build runs everywhere: the loader picks the
+ * widest clone the CPU has (glibc ifunc, gcc on x86-64 Linux).
+ */
+#ifndef SKXENT_CD_LOOPS_H
+#define SKXENT_CD_LOOPS_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
+    && defined(__linux__) && defined(__GLIBC__)
+#define SKX_CD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define SKX_CD_EXACT __attribute__((optimize("fp-contract=off")))
+#else
+#define SKX_CD_CLONES
+#define SKX_CD_EXACT
+#endif
+
+#define SKX_CD_LANES 8
+
+#define SKX_CD_DOT(NAME, T)                                                   \
+SKX_CD_CLONES SKX_CD_EXACT static double NAME(                                \
+    const T *__restrict x, const double *__restrict q,                        \
+    const double *__restrict u, const double *__restrict m, ptrdiff_t n)      \
+{                                                                             \
+    double s[SKX_CD_LANES] = {0.0};                                           \
+    ptrdiff_t i = 0, j;                                                       \
+    for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES) {                        \
+        for (j = 0; j < SKX_CD_LANES; j++) {                                  \
+            s[j] += (double)x[i + j] * q[i + j] * (u[i + j] - m[i + j]);      \
+        }                                                                     \
+    }                                                                         \
+    for (j = 0; i + j < n; j++) {                                             \
+        s[j] += (double)x[i + j] * q[i + j] * (u[i + j] - m[i + j]);          \
+    }                                                                         \
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); \
+}
+
+SKX_CD_DOT(skx_cd_dot_d, double)
+SKX_CD_DOT(skx_cd_dot_f, float)
+
+/* u += x delta; and, when p is not NULL, m += p (x delta). */
+#define SKX_CD_UPDATE(NAME, T)                                                \
+SKX_CD_CLONES SKX_CD_EXACT static void NAME(                                  \
+    const T *__restrict x, double delta, const double *__restrict p,          \
+    double *__restrict u, double *__restrict m, ptrdiff_t n)                  \
+{                                                                             \
+    ptrdiff_t i;                                                              \
+    if (p != NULL) {                                                          \
+        for (i = 0; i < n; i++) {                                             \
+            double step = (double)x[i] * delta;                               \
+            u[i] += step;                                                     \
+            m[i] += p[i] * step;                                              \
+        }                                                                     \
+    } else {                                                                  \
+        for (i = 0; i < n; i++) {                                             \
+            u[i] += (double)x[i] * delta;                                     \
+        }                                                                     \
+    }                                                                         \
+}
+
+SKX_CD_UPDATE(skx_cd_update_d, double)
+SKX_CD_UPDATE(skx_cd_update_f, float)
+
+#endif /* SKXENT_CD_LOOPS_H */

@@ -1,0 +1,261 @@
+"""Elastic-net and L1: l1_ratio in CrossEntropyClassifier, and the newton-cd solver.
+
+The reference optimum is scikit-learn's ``LogisticRegression(solver="saga")``
+run to tol=1e-12 on small data: the same objective,
+``C sum_i s_i l_i + (1 - l1_ratio)/2 ||W||^2 + l1_ratio ||W||_1``.  The
+optimality conditions are checked directly: the subgradient of least norm,
+computed here from a gradient taken by finite differences of the objective,
+not by the code under test.
+"""
+
+import io
+import warnings
+from contextlib import redirect_stdout
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from skxent import CrossEntropyClassifier
+
+RATIOS = [0.1, 0.5, 1.0]
+
+
+def _data(n_classes, n=240, d=12, seed=0):
+    X, y = make_classification(
+        n, d, n_informative=5, n_redundant=1, n_classes=n_classes,
+        n_clusters_per_class=1, random_state=seed,
+    )  # fmt: skip
+    return StandardScaler().fit_transform(X), y
+
+
+def _objective(X, y, coef, intercept, C, l1_ratio, sample_weight=None):
+    """scikit-learn's elastic-net objective, computed here from scratch."""
+    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+    Z = np.asarray(X @ np.asarray(coef).T) + intercept
+    classes = np.unique(y)
+    if Z.shape[1] == 1:
+        z = Z[:, 0]
+        t = (y == classes[1]).astype(float)
+        loss = np.logaddexp(0, z) - t * z
+    else:
+        idx = np.searchsorted(classes, y)
+        loss = np.logaddexp.reduce(Z, axis=1) - Z[np.arange(len(y)), idx]
+    W = np.asarray(coef)
+    penalty = (1 - l1_ratio) / 2 * np.sum(W**2) + l1_ratio * np.abs(W).sum()
+    return C * float(s @ loss) + penalty
+
+
+def _smooth_gradient(X, y, coef, intercept, C, l1_ratio, sample_weight=None, h=1e-6):
+    """The gradient of the smooth part (loss and L2 term) at coef, by central
+    differences, scaled as the estimator's tol (divided by C times the weight),
+    together with the scaled L1 strength."""
+    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight)
+    coef = np.asarray(coef, dtype=float)
+
+    def smooth(c):
+        return _objective(X, y, c, intercept, C, 0.0, sample_weight) - (
+            l1_ratio / 2 * np.sum(c**2)
+        )
+
+    g = np.zeros_like(coef)
+    for index in np.ndindex(coef.shape):
+        e = np.zeros_like(coef)
+        e[index] = h
+        g[index] = (smooth(coef + e) - smooth(coef - e)) / (2 * h)
+    scale = C * s.sum()
+    return g / scale, l1_ratio / scale
+
+
+def _violation(X, y, coef, intercept, C, l1_ratio, sample_weight=None):
+    """Largest entry of the least-norm subgradient."""
+    g, l1 = _smooth_gradient(X, y, coef, intercept, C, l1_ratio, sample_weight)
+    coef = np.asarray(coef)
+    sub = np.where(
+        coef != 0, g + l1 * np.sign(coef), np.sign(g) * np.maximum(np.abs(g) - l1, 0.0)
+    )
+    return float(np.abs(sub).max())
+
+
+def _forced_zeros(X, y, coef, intercept, C, l1_ratio, sample_weight=None):
+    """Where the optimality conditions put a coefficient strictly at zero:
+    its smooth gradient is well inside [-l1, l1]."""
+    g, l1 = _smooth_gradient(X, y, coef, intercept, C, l1_ratio, sample_weight)
+    return np.abs(g) < l1 * (1 - 1e-4)
+
+
+@pytest.mark.parametrize("l1_ratio", RATIOS)
+@pytest.mark.parametrize("n_classes", [2, 4, 10])
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_same_optimum_as_saga(l1_ratio, n_classes, fmt, weighted):
+    X, y = _data(n_classes, n=300 if n_classes == 10 else 240)
+    sw = np.random.default_rng(1).uniform(0.5, 2, X.shape[0]) if weighted else None
+    C = 0.1
+    Xf = sparse.csr_matrix(X) if fmt == "csr" else X
+    ours = CrossEntropyClassifier(l1_ratio=l1_ratio, C=C, tol=1e-10).fit(Xf, y, sample_weight=sw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        saga = LogisticRegression(
+            solver="saga", l1_ratio=l1_ratio, C=C, tol=1e-12, max_iter=20_000
+        ).fit(X, y, sample_weight=sw)
+    f_ours = _objective(X, y, ours.coef_, ours.intercept_, C, l1_ratio, sw)
+    f_saga = _objective(X, y, saga.coef_, saga.intercept_, C, l1_ratio, sw)
+    assert f_ours <= f_saga * (1 + 1e-8)
+    assert f_saga <= f_ours * (1 + 1e-8)
+    assert _violation(X, y, ours.coef_, ours.intercept_, C, l1_ratio, sw) <= 1e-6
+    # Real sparsity: where the optimality conditions put a coefficient strictly
+    # at zero, it is exactly 0.0, not 1e-12.
+    forced = _forced_zeros(X, y, ours.coef_, ours.intercept_, C, l1_ratio, sw)
+    assert forced.any()
+    assert_array_equal(ours.coef_[forced], 0.0)
+    if l1_ratio < 1 or n_classes == 2:
+        # The minimiser is unique (with pure L1, softmax's shift along all
+        # classes of a feature is not): the same zeros as saga.
+        assert_array_equal(ours.coef_ == 0, saga.coef_ == 0)
+
+
+def test_exact_zeros_where_the_conditions_ask():
+    X, y = _data(4, n=400, d=30, seed=3)
+    clf = CrossEntropyClassifier(l1_ratio=1.0, C=0.2, tol=1e-10).fit(X, y)
+    zero = clf.coef_ == 0.0
+    assert 0.2 < zero.mean() < 0.95  # a good part, not all
+    assert not np.any(np.abs(clf.coef_[~zero]) < 1e-12)  # no 1e-15 "zeros"
+
+
+def test_multilabel_is_one_binary_fit_per_label():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6))
+    Y = (X @ rng.normal(size=(6, 3)) + rng.normal(size=(300, 3)) > 0).astype(int)
+    multi = CrossEntropyClassifier(multilabel=True, l1_ratio=0.7, C=0.2, tol=1e-10).fit(X, Y)
+    for label in range(3):
+        one = CrossEntropyClassifier(l1_ratio=0.7, C=0.2, tol=1e-10).fit(X, Y[:, label])
+        assert_allclose(multi.coef_[label], one.coef_[0], rtol=1e-6, atol=1e-9)
+        assert_array_equal(multi.coef_[label] == 0, one.coef_[0] == 0)
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csc"])
+def test_float32_kept_and_close_to_float64(fmt):
+    X, y = _data(3, n=300, d=12)
+    X32 = X.astype(np.float32)
+    if fmt == "csc":
+        X32 = sparse.csc_matrix(X32)
+    a = CrossEntropyClassifier(l1_ratio=0.5, C=0.5, tol=1e-6).fit(X32, y)
+    b = CrossEntropyClassifier(l1_ratio=0.5, C=0.5, tol=1e-8).fit(X, y)
+    assert a.coef_.dtype == np.float32
+    f_a = _objective(X, y, a.coef_, a.intercept_, 0.5, 0.5)
+    f_b = _objective(X, y, b.coef_, b.intercept_, 0.5, 0.5)
+    assert f_a == pytest.approx(f_b, rel=1e-5)
+
+
+def test_soft_targets_smoothing_and_class_weights_are_optimal():
+    # No reference implementation: the optimality conditions are the check,
+    # and the soft-target fit of one-hot targets is the label fit.
+    X, y = _data(3, n=300, d=8)
+    T = np.eye(3)[y]
+    labels = CrossEntropyClassifier(l1_ratio=0.5, C=0.5, tol=1e-10).fit(X, y)
+    soft = CrossEntropyClassifier(l1_ratio=0.5, C=0.5, tol=1e-10).fit(X, T)
+    assert_allclose(soft.coef_, labels.coef_, rtol=1e-7, atol=1e-10)
+    for kwargs in ({"label_smoothing": 0.1}, {"class_weight": {0: 2.0, 1: 0.5}}):
+        clf = CrossEntropyClassifier(l1_ratio=0.5, C=0.5, tol=1e-9, **kwargs).fit(X, y)
+        ref = CrossEntropyClassifier(
+            l1_ratio=0.5, C=0.5, solver="sgd", max_iter=300, random_state=0, **kwargs
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            ref.fit(X, y)
+        # the stochastic fit of the same objective is no better
+        from skxent._linear_loss import LinearModelLoss
+        from skxent._validation import fit_targets
+
+        targets = fit_targets(y, class_weight=kwargs.get("class_weight"))
+        obj = LinearModelLoss.from_targets(
+            X, targets, label_smoothing=kwargs.get("label_smoothing", 0.0), C=0.5, l1_ratio=0.5
+        )
+
+        def F(model, obj=obj):
+            w = obj.pack(model.coef_, model.intercept_)
+            return obj.loss(w) + obj.l1_penalty(w)
+
+        assert F(clf) <= F(ref) + 1e-12
+
+
+def test_c_inf_ignores_l1_ratio():
+    X, y = _data(2)
+    a = CrossEntropyClassifier(C=np.inf, l1_ratio=0.5, tol=1e-10).fit(X, y)
+    b = CrossEntropyClassifier(C=np.inf, tol=1e-10).fit(X, y)
+    assert_allclose(a.coef_, b.coef_, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, np.nan, "half"])
+def test_l1_ratio_outside_the_unit_interval(bad):
+    X, y = _data(2)
+    with pytest.raises((ValueError, TypeError), match="l1_ratio"):
+        CrossEntropyClassifier(l1_ratio=bad).fit(X, y)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cg", "newton-cholesky"])
+def test_a_solver_without_l1_is_refused_not_replaced(solver):
+    X, y = _data(2)
+    with pytest.raises(ValueError, match=rf"solver='{solver}'.*l1_ratio=0\.5"):
+        CrossEntropyClassifier(solver=solver, l1_ratio=0.5).fit(X, y)
+    CrossEntropyClassifier(solver=solver, l1_ratio=0.0).fit(X, y)  # L2 is fine
+
+
+# ---------------------------------------------------------------------------
+# Streaming, sparsify, progress
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_with_l1_is_sparse_and_close(solver):
+    X, y = make_classification(6000, 30, n_informative=5, n_classes=3, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    C, r = 0.05, 1.0
+    full = CrossEntropyClassifier(l1_ratio=r, C=C, tol=1e-8).fit(X, y)
+    clf = CrossEntropyClassifier(l1_ratio=r, C=C, solver=solver, random_state=0)
+    for _ in range(3):
+        for Xc, yc in zip(np.array_split(X, 6), np.array_split(y, 6)):
+            clf.partial_fit(Xc, yc, classes=np.unique(y))
+    assert (clf.coef_ == 0).mean() >= 0.5 * (full.coef_ == 0).mean() > 0
+    f_full = _objective(X, y, full.coef_, full.intercept_, C, r)
+    f_stream = _objective(X, y, clf.coef_, clf.intercept_, C, r)
+    assert f_stream <= 1.05 * f_full
+
+
+def test_sparsify_and_densify():
+    X, y = _data(4, n=300, d=20)
+    clf = CrossEntropyClassifier(l1_ratio=1.0, C=0.05, tol=1e-10).fit(X, y)
+    dense_proba = clf.predict_proba(X)
+    coef = clf.coef_.copy()
+    assert clf.sparsify() is clf
+    assert sparse.issparse(clf.coef_) and clf.coef_.nnz == np.count_nonzero(coef)
+    assert_allclose(clf.predict_proba(X), dense_proba, rtol=1e-12)
+    assert_array_equal(clf.predict(X), dense_proba.argmax(axis=1))
+    clf.densify()
+    assert isinstance(clf.coef_, np.ndarray)
+    assert_array_equal(clf.coef_, coef)
+    # warm start from a sparsified model
+    clf.set_params(warm_start=True).sparsify().fit(X, y)
+    assert_allclose(clf.coef_, coef, rtol=1e-6, atol=1e-9)
+
+
+def test_verbose_prints_the_optimality_violation():
+    X, y = _data(3)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        clf = CrossEntropyClassifier(l1_ratio=0.5, verbose=1, tol=1e-8).fit(X, y)
+    lines = [line for line in out.getvalue().splitlines() if "iter" in line]
+    assert len(lines) == clf.n_iter_[0]
+    last = float(lines[-1].split("max|grad|")[1].split()[0])
+    assert last <= 1e-8
