@@ -1,17 +1,24 @@
-"""Time to the optimum: CrossEntropyClassifier against scikit-learn (and glum).
+"""Time to the optimum: CrossEntropyClassifier against scikit-learn (glum, skglm).
 
-For each problem the optimum f* of the objective (LogisticRegression's, C=1)
-is found first, by fitting to a tight tolerance.  Then every contender is run
-with a ladder of tolerances, loosest first; the first fit whose objective is
-within ``--target`` (relative) of f* counts, and its time is the median of
-``--repeat`` runs.  Everything runs in this one process, one contender at a
-time, so that all share the machine's state.
+For each problem the optimum f* of the objective (LogisticRegression's, with
+the case's C and l1_ratio) is found first, by fitting to a tight tolerance.
+Then every contender is run with a ladder of tolerances, loosest first; the
+first fit whose objective is within ``--target`` (relative) of f* counts, and
+its time is the median of ``--repeat`` runs.  Everything runs in this one
+process, one contender at a time, so that all share the machine's state.
 
 Usage::
 
     python benchmarks/bench_classifier.py                  # all cases, both dtypes
     python benchmarks/bench_classifier.py --cases binary --dtypes float32 --repeat 5
     python benchmarks/bench_classifier.py --quick           # 10x smaller problems
+    python benchmarks/bench_classifier.py --cases l1-multiclass,l1-binary --dtypes float64
+
+The elastic-net cases (``l1-*``, ``en-*``) run scikit-learn's saga (the only
+solver it has for them), glum and skglm for binary problems where they are
+installed (``pip install glum skglm``: the benchmark extra, never the
+package's), with the same objective: their ``alpha`` is ``1 / (C n)``.  The
+``text*`` cases are sparse, text-like problems (see :func:`make_text_like`).
 
 The objective is evaluated in float64 on the data as given (float32 data are
 upcast for the evaluation only), so that every contender is measured by the
@@ -25,18 +32,39 @@ import time
 import warnings
 
 import numpy as np
+from scipy import sparse
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from skxent._core import max_threads
 
 from skxent._linear_loss import LinearModelLoss
 from skxent.classifier import CrossEntropyClassifier
+from skxent.loss import max_threads
 
+_MC = dict(n_features=100, n_informative=50, n_classes=10)
 CASES = {
     "multiclass": dict(n_samples=100_000, n_features=100, n_informative=50, n_classes=10),
     "binary": dict(n_samples=100_000, n_features=100, n_informative=50, n_classes=2),
     "binary-large": dict(n_samples=1_000_000, n_features=20, n_classes=2),
-}
+    # Elastic net: l1_ratio 1 (lasso) and 0.5, with a C that leaves a good part
+    # of the coefficients at zero.
+    "l1-multiclass": dict(n_samples=20_000, **_MC, l1_ratio=1.0, C=0.01),
+    "en-multiclass": dict(n_samples=20_000, **_MC, l1_ratio=0.5, C=0.01),
+    "l1-multiclass-large": dict(n_samples=100_000, **_MC, l1_ratio=1.0, C=0.01),
+    "en-multiclass-large": dict(n_samples=100_000, **_MC, l1_ratio=0.5, C=0.01),
+    "l1-binary": dict(n_samples=200_000, n_features=50, n_informative=20, n_classes=2,
+                      l1_ratio=1.0, C=0.002),
+    "en-binary": dict(n_samples=200_000, n_features=50, n_informative=20, n_classes=2,
+                      l1_ratio=0.5, C=0.002),
+    "l1-binary-large": dict(n_samples=1_000_000, n_features=20, n_classes=2,
+                            l1_ratio=1.0, C=0.002),
+    # Sparse and text-like: tf-idf rows of ~60 terms from a Zipfian vocabulary.
+    "text": dict(text=True, n_samples=100_000, n_features=2**17, n_classes=20, C=1.0),
+    "text-C10": dict(text=True, n_samples=100_000, n_features=2**17, n_classes=20, C=10.0),
+    "l1-text": dict(text=True, n_samples=100_000, n_features=2**17, n_classes=20,
+                    l1_ratio=1.0, C=10.0),
+    "l1-text-binary": dict(text=True, n_samples=100_000, n_features=2**17, n_classes=2,
+                           l1_ratio=1.0, C=10.0),
+}  # fmt: skip
 
 # Tolerance ladders, loosest first.
 LADDERS = {
@@ -47,54 +75,95 @@ LADDERS = {
     "sag": [1e-3, 1e-4, 1e-5, 1e-6],
     "saga": [1e-3, 1e-4, 1e-5, 1e-6],
     "glum": [1e-4, 1e-5, 1e-6, 1e-8],
+    "skglm": [1e-4, 1e-5, 1e-6, 1e-8],
 }
 
 
+def make_text_like(n_samples, n_features, n_classes, terms=60, seed=0):
+    """A sparse tf-idf matrix of documents of ~``terms`` words, and their topics.
+
+    The vocabulary is Zipfian (word r has frequency ~ 1/r); each topic draws a
+    third of its words from its own Zipfian ranking of the vocabulary (a random
+    permutation), the rest from the common one.  Rows are tf-idf weighted and
+    L2-normalised, as ``TfidfVectorizer`` makes them.
+    """
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, n_samples)
+    ranks = np.arange(1, n_features + 1)
+    zipf = 1.0 / ranks
+    zipf /= zipf.sum()
+    cdf = np.cumsum(zipf)
+    topics = [rng.permutation(n_features) for _ in range(n_classes)]
+    n_words = rng.poisson(terms, n_samples).clip(5)
+    rows = np.repeat(np.arange(n_samples), n_words)
+    words = np.searchsorted(cdf, rng.uniform(size=rows.shape[0])).clip(0, n_features - 1)
+    own = rng.uniform(size=rows.shape[0]) < 1 / 3
+    for c in range(n_classes):
+        pick = own & (y[rows] == c)
+        words[pick] = topics[c][words[pick]]
+    counts = sparse.csr_matrix(
+        (np.ones(rows.shape[0]), (rows, words)), shape=(n_samples, n_features)
+    )
+    counts.sum_duplicates()
+    df = np.bincount(counts.indices, minlength=n_features)
+    idf = np.log((1 + n_samples) / (1 + df)) + 1
+    X = counts.multiply(idf).tocsr()
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    X = sparse.diags(1 / np.maximum(norms, 1e-12)) @ X
+    return X.tocsr(), y
+
+
 def make_problem(case, dtype, scale):
-    params = dict(CASES[case])
+    params = {k: v for k, v in CASES[case].items() if k not in ("l1_ratio", "C", "text")}
     params["n_samples"] = int(params["n_samples"] * scale)
-    X, y = make_classification(random_state=0, **params)
+    if CASES[case].get("text"):
+        X, y = make_text_like(**params)
+    else:
+        X, y = make_classification(random_state=0, **params)
     return X.astype(dtype), y
 
 
-class Objective:
-    """LogisticRegression's objective with C, in float64, for any fitted model."""
+def penalty_of(case, args):
+    """(C, l1_ratio) of a case: its own, else the command line's C and L2."""
+    return CASES[case].get("C", args.C), CASES[case].get("l1_ratio", 0.0)
 
-    def __init__(self, X, y, C):
+
+class Objective:
+    """LogisticRegression's objective with C and l1_ratio, in float64, for any model."""
+
+    def __init__(self, X, y, C, l1_ratio=0.0):
         classes = np.unique(y)
-        X64 = np.asarray(X, dtype=np.float64)
+        X64 = X.astype(np.float64) if sparse.issparse(X) else np.asarray(X, dtype=np.float64)
         if classes.shape[0] == 2:
-            self.loss = LinearModelLoss(
-                X64, (y == classes[1]).astype(float), link="sigmoid", n_outputs=1, C=C
-            )
+            target, link, K = (y == classes[1]).astype(float), "sigmoid", 1
         else:
-            self.loss = LinearModelLoss(
-                X64,
-                np.searchsorted(classes, y).astype(float),
-                link="softmax",
-                n_outputs=classes.shape[0],
-                C=C,
-            )
+            target, link, K = np.searchsorted(classes, y), "softmax", classes.shape[0]
+        self.loss = LinearModelLoss(
+            X64, target, link=link, n_outputs=K, C=C, l1_ratio=l1_ratio, drop_empty_columns=False
+        )
 
     def __call__(self, coef, intercept):
         with self.loss:
-            return self.loss.loss(self.loss.pack(np.atleast_2d(coef), np.ravel(intercept)))
+            w = self.loss.pack(np.atleast_2d(coef), np.ravel(intercept))
+            return self.loss.loss(w) + self.loss.l1_penalty(w)
 
 
-def fit_skxent(X, y, tol, C):
-    clf = CrossEntropyClassifier(C=C, tol=tol, max_iter=1000).fit(X, y)
+def fit_skxent(X, y, tol, C, l1_ratio):
+    clf = CrossEntropyClassifier(C=C, l1_ratio=l1_ratio, tol=tol, max_iter=1000).fit(X, y)
     return clf.coef_, clf.intercept_
 
 
 def fit_sklearn(solver):
-    def fit(X, y, tol, C):
-        clf = LogisticRegression(C=C, solver=solver, tol=tol, max_iter=100_000).fit(X, y)
+    def fit(X, y, tol, C, l1_ratio):
+        kwargs = {"l1_ratio": l1_ratio} if l1_ratio else {}
+        clf = LogisticRegression(C=C, solver=solver, tol=tol, max_iter=100_000, **kwargs)
+        clf.fit(X, y)
         return clf.coef_, clf.intercept_
 
     return fit
 
 
-def fit_glum(X, y, tol, C):
+def fit_glum(X, y, tol, C, l1_ratio):
     from glum import GeneralizedLinearRegressor
 
     classes = np.unique(y)
@@ -102,54 +171,76 @@ def fit_glum(X, y, tol, C):
     glm = GeneralizedLinearRegressor(
         family="binomial",
         alpha=1.0 / (C * X.shape[0]),
-        l1_ratio=0.0,
+        l1_ratio=l1_ratio,
         gradient_tol=tol,
         max_iter=1000,
     ).fit(X, target)
     return glm.coef_, glm.intercept_
 
 
+def fit_skglm(X, y, tol, C, l1_ratio):
+    from skglm import SparseLogisticRegression
+
+    clf = SparseLogisticRegression(
+        alpha=1.0 / (C * X.shape[0]), l1_ratio=l1_ratio, tol=tol, max_iter=1000
+    ).fit(X, y)
+    return clf.coef_, clf.intercept_
+
+
 def contenders(case, only):
     out = {"skxent": fit_skxent}
-    for solver in ("lbfgs", "newton-cg", "newton-cholesky", "sag", "saga"):
-        out[solver] = fit_sklearn(solver)
-    if CASES[case]["n_classes"] == 2:
+    binary = CASES[case]["n_classes"] == 2
+    if CASES[case].get("l1_ratio"):
+        out["saga"] = fit_sklearn("saga")
+        optional = {"glum": fit_glum, "skglm": fit_skglm} if binary else {}
+    else:
+        for solver in ("lbfgs", "newton-cg", "newton-cholesky", "sag", "saga"):
+            out[solver] = fit_sklearn(solver)
+        optional = {"glum": fit_glum} if binary else {}
+    for name, fit in optional.items():
         try:
-            import glum  # noqa: F401
-
-            out["glum"] = fit_glum
+            __import__(name)
         except ImportError:
-            print("  (glum is not installed: skipped)")
+            print(f"  ({name} is not installed: skipped)")
+        else:
+            out[name] = fit
     if only:
         out = {k: v for k, v in out.items() if k in only or k == "skxent"}
     return out
 
 
-def timed(fit, X, y, tol, C):
+def timed(fit, X, y, tol, penalty):
     t0 = time.perf_counter()
-    coef, intercept = fit(X, y, tol, C)
+    coef, intercept = fit(X, y, tol, *penalty)
     return time.perf_counter() - t0, coef, intercept
 
 
 def run_case(case, dtype, args):
     X, y = make_problem(case, dtype, args.scale)
-    objective = Objective(X, y, args.C)
-    print(f"\n## {case}, {np.dtype(dtype).name}: X {X.shape}, {np.unique(y).shape[0]} classes")
+    penalty = penalty_of(case, args)
+    objective = Objective(X, y, *penalty)
+    print(
+        f"\n## {case}, {np.dtype(dtype).name}: X {X.shape}, {np.unique(y).shape[0]} classes, "
+        f"C={penalty[0]:g}, l1_ratio={penalty[1]:g}"
+    )
     with warnings.catch_warnings():
         # Convergence and ill-conditioning warnings of the contenders: the gap
         # to the optimum is what this measures.
         warnings.simplefilter("ignore")
         # The optimum: Newton to the precision of the data, on float64.
-        ref = CrossEntropyClassifier(C=args.C, tol=1e-10, max_iter=1000)
-        ref.fit(np.asarray(X, dtype=np.float64), y)
+        ref = CrossEntropyClassifier(C=penalty[0], l1_ratio=penalty[1], tol=1e-10, max_iter=1000)
+        ref.fit(X.astype(np.float64), y)
         f_star = objective(ref.coef_, ref.intercept_)
+        zeros = float(np.mean(ref.coef_ == 0))
+        if penalty[1]:
+            print(f"  optimum: {100 * zeros:.0f}% of the coefficients are 0")
         rows = []
         for name, fit in contenders(case, args.solvers).items():
             if name == "newton-cholesky" and CASES[case]["n_classes"] > 2 and args.skip_slow:
                 continue
             found = None
             for tol in LADDERS[name]:
-                seconds, coef, intercept = timed(fit, X, y, tol, args.C)
+                seconds, coef, intercept = timed(fit, X, y, tol, penalty)
                 f = objective(coef, intercept)
                 f_star = min(f_star, f)
                 gap = (f - f_star) / abs(f_star)
@@ -167,7 +258,7 @@ def run_case(case, dtype, args):
                 )
                 continue
             tol, seconds, gap = found
-            times = [seconds] + [timed(fit, X, y, tol, args.C)[0] for _ in range(args.repeat - 1)]
+            times = [seconds] + [timed(fit, X, y, tol, penalty)[0] for _ in range(args.repeat - 1)]
             rows.append((name, tol, float(np.median(times)), gap))
             print(
                 f"  {name:16s} tol={tol:<7g} {np.median(times):8.3f}s  gap {gap:.1e}  "
@@ -176,24 +267,26 @@ def run_case(case, dtype, args):
             )
     ours = next(r for r in rows if r[0] == "skxent")
     others = [r for r in rows if r[0] != "skxent" and r[1] is not None]
-    sk = [r for r in others if r[0] != "glum"]
+    sk = [r for r in others if r[0] not in ("glum", "skglm")]
     summary = []
     if sk:
         best = min(sk, key=lambda r: r[2])
         summary.append(f"fastest scikit-learn: {best[0]} {best[2]:.3f}s")
         if ours[1] is not None:
             summary.append(f"speed-up {best[2] / ours[2]:.2f}x")
-    glum = [r for r in others if r[0] == "glum"]
-    if glum and ours[1] is not None:
-        summary.append(f"glum {glum[0][2]:.3f}s, speed-up {glum[0][2] / ours[2]:.2f}x")
+    for peer in ("glum", "skglm"):
+        found = [r for r in others if r[0] == peer]
+        if found and ours[1] is not None:
+            summary.append(f"{peer} {found[0][2]:.3f}s, speed-up {found[0][2] / ours[2]:.2f}x")
     print(f"  => skxent {ours[2]:.3f}s; " + "; ".join(summary))
     return case, np.dtype(dtype).name, ours, others
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    default = "multiclass,binary,binary-large"
     parser.add_argument(
-        "--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES)
+        "--cases", default=default, help="comma-separated, of: " + ", ".join(CASES)
     )
     parser.add_argument("--dtypes", default="float64,float32")
     parser.add_argument("--solvers", default="", help="only these contenders (comma-separated)")
