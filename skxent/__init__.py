@@ -13,13 +13,16 @@ label smoothing, multilabel and ``partial_fit``.
 
 from . import loss, metrics, scorers
 from ._config import show_config
-from .classifier import CrossEntropyClassifier
+from ._path import cross_entropy_path
+from .classifier import CrossEntropyClassifier, CrossEntropyClassifierCV
 from .scorers import patch_sklearn, unpatch_sklearn
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "CrossEntropyClassifier",
+    "CrossEntropyClassifierCV",
+    "cross_entropy_path",
     "loss",
     "metrics",
     "patch_sklearn",

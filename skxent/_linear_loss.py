@@ -170,7 +170,6 @@ class LinearModelLoss:
         self.n_outputs = K = int(n_outputs)
         self.fit_intercept = bool(fit_intercept)
         self.label_smoothing = float(label_smoothing)
-        self.C = float(C)
         self.dtype = np.float32 if X.dtype == np.float32 else np.float64
         self.sparse = sparse.issparse(X)
         n, d = X.shape
@@ -208,12 +207,8 @@ class LinearModelLoss:
         # The kernel multiplies by these, so that its sums are the mean of f.
         self.kernel_weight = scaled / n_scaled
         self.total_mass = n_scaled * scale
-        self.l1_ratio = float(l1_ratio)
-        self.l2 = self.l1 = 0.0
-        if not math.isinf(self.C):
-            strength = min(1.0 / (self.C * n_scaled) / scale, _MAX_L2)
-            self.l2 = (1.0 - self.l1_ratio) * strength
-            self.l1 = self.l1_ratio * strength
+        self._mass_parts = (n_scaled, scale)
+        self.set_penalty(C, l1_ratio)
 
         self.eps = float(np.finfo(self.dtype).eps)
         # Relative rounding noise of f: per-sample losses are computed in X's
@@ -226,6 +221,22 @@ class LinearModelLoss:
         self.n_threads = self.runner.n_threads
         self._chunks = self._make_chunks()
         self._hsample = None
+
+    def set_penalty(self, C, l1_ratio=0.0):
+        """Set ``C`` and ``l1_ratio``: the penalty's strengths ``l2`` and ``l1``.
+
+        Everything else (data, targets, weights, chunks) stays: a path over
+        ``C`` changes only this between fits.
+        """
+        n_scaled, scale = self._mass_parts
+        self.C = float(C)
+        self.l1_ratio = float(l1_ratio)
+        self.l2 = self.l1 = 0.0
+        if not math.isinf(self.C):
+            strength = min(1.0 / (self.C * n_scaled) / scale, _MAX_L2)
+            self.l2 = (1.0 - self.l1_ratio) * strength
+            self.l1 = self.l1_ratio * strength
+        return self
 
     @property
     def y(self):
@@ -243,6 +254,7 @@ class LinearModelLoss:
         label_smoothing=0.0,
         C=1.0,
         l1_ratio=0.0,
+        n_threads=None,
         drop_empty_columns=True,
     ):
         """The objective of a fit, from :func:`skxent._validation.fit_targets`'s record."""
@@ -258,6 +270,7 @@ class LinearModelLoss:
             label_smoothing=label_smoothing,
             C=C,
             l1_ratio=l1_ratio,
+            n_threads=n_threads,
             drop_empty_columns=drop_empty_columns,
         )
 

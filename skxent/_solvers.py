@@ -27,6 +27,8 @@ from scipy.special import log_softmax
 
 __all__ = [
     "SOLVERS",
+    "pick_solver",
+    "run_deterministic",
     "SolverResult",
     "choose_solver",
     "kfac_preconditioner",
@@ -58,6 +60,31 @@ class SolverResult:
     converged: bool = True
     message: str = ""
     state: object = None
+
+
+def pick_solver(solver, loss):
+    """The solver to run on ``loss``: ``"auto"`` resolved by :func:`choose_solver`;
+    a solver that cannot take the L1 penalty refused, naming both parameters."""
+    if solver == "auto":
+        return choose_solver(loss.n_samples, loss.n_features, loss.n_outputs, loss.link, loss.l1)
+    if loss.l1 > 0 and solver in SMOOTH_SOLVERS:
+        raise ValueError(
+            f"solver={solver!r} cannot fit the L1 part of the penalty "
+            f"(l1_ratio={loss.l1_ratio!r}); use solver='newton-cd' (or 'auto'), "
+            "'sgd' or 'adam', or l1_ratio=0"
+        )
+    return solver
+
+
+def run_deterministic(solver, loss, w0, *, max_iter, tol, callback=None):
+    """Run one of the deterministic solvers by name; a :class:`SolverResult`."""
+    run = {
+        "lbfgs": lbfgs,
+        "newton-cg": newton_cg,
+        "newton-cholesky": newton_cholesky,
+        "newton-cd": newton_cd,
+    }[solver]
+    return run(loss, w0, max_iter=max_iter, tol=tol, callback=callback)
 
 
 def choose_solver(n_samples, n_features, n_outputs, link, l1=0.0):
@@ -485,6 +512,19 @@ def newton_cd(loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50,
     """
     from ._cd import newton_cd_sweeps
 
+    result = _newton_cd(
+        loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps
+    )
+    if loss.link == "softmax" and loss.fit_intercept:
+        # Shifting every class's intercept by one number changes nothing; the
+        # smooth solvers keep their sum at 0 (the gradient's is), coordinate
+        # descent moves them one by one: centre them, as the others leave them.
+        _, b = loss.unpack(result.w)
+        b -= b.mean()
+    return result
+
+
+def _newton_cd(loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps):
     l1, l2 = loss.l1, loss.l2
     K, d, n = loss.n_outputs, loss.n_features, loss.n_samples
     dense, data, indices, indptr = _columns(loss.X)

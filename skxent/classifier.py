@@ -1,5 +1,6 @@
 """``CrossEntropyClassifier``: a linear classifier fitted by minimising cross entropy."""
 
+import inspect
 import os
 import sys
 import time
@@ -7,13 +8,14 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from . import _solvers
 from ._linear_loss import LinearModelLoss
@@ -27,7 +29,7 @@ except ImportError:  # pragma: no cover - older scikit-learn
         """Stand-in: this scikit-learn has no callback API."""
 
 
-__all__ = ["CrossEntropyClassifier"]
+__all__ = ["CrossEntropyClassifier", "CrossEntropyClassifierCV"]
 
 _SPARSE = ["csr", "csc"]
 _DTYPES = [np.float64, np.float32]
@@ -132,7 +134,139 @@ class _IterationMonitor:
             self.iter_ctx = None
 
 
-class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimator):
+class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
+    """What the fitted linear models share: predictions from ``coef_`` and
+    ``intercept_`` through the link, and ``sparsify`` / ``densify``."""
+
+    def sparsify(self):
+        """Store ``coef_`` as a scipy.sparse CSR matrix: faster and smaller when
+        most coefficients are 0 (an L1 penalty).  ``predict`` and friends work
+        with it; :meth:`densify` undoes it.
+
+        Returns
+        -------
+        self : CrossEntropyClassifier
+        """
+        from scipy import sparse
+
+        check_is_fitted(self)
+        self.coef_ = sparse.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Store ``coef_`` as a numpy array again (the default after ``fit``).
+
+        Returns
+        -------
+        self : CrossEntropyClassifier
+        """
+        from scipy import sparse
+
+        check_is_fitted(self)
+        if sparse.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+    # ------------------------------------------------------------------
+    # Prediction
+    # ------------------------------------------------------------------
+
+    def _is_binary(self):
+        return not self.multilabel and self.coef_.shape[0] == 1
+
+    def _inverse_link(self, X, sigmoid, softmax):
+        """The link's probabilities (or their logs) of the raw scores of X.
+
+        ``sigmoid`` and ``softmax`` are expit and softmax, or their logs.  Two
+        classes take the sigmoid of both signs: no 1 - p, so tiny
+        probabilities keep their digits.
+        """
+        z = self.decision_function(X)
+        if self.multilabel:
+            return sigmoid(z)
+        if z.ndim == 1:
+            return np.column_stack([sigmoid(-z), sigmoid(z)])
+        return softmax(z, axis=1)
+
+    def decision_function(self, X):
+        """Raw scores ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, the score of ``classes_[1]``; (n_samples,
+            n_labels) with ``multilabel=True``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse=_SPARSE, dtype=_DTYPES, reset=False)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        scores = np.asarray(scores)
+        return scores.ravel() if self._is_binary() else scores
+
+    def predict_proba(self, X):
+        """Predicted class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``; with ``multilabel=True`` the
+            probability of each label, (n_samples, n_labels).
+        """
+        return self._inverse_link(X, expit, softmax)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the predicted probabilities, stable for huge scores.
+
+        Computed as ``log_softmax`` (and ``log_expit`` for sigmoids) of the
+        raw scores, never as ``log(predict_proba)``: a score difference of
+        1000 gives -1000, not ``-inf``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._inverse_link(X, log_expit, log_softmax)
+
+    def predict(self, X):
+        """Predicted class labels (label indicators with ``multilabel=True``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        z = self.decision_function(X)
+        if self.multilabel:
+            return (z > 0).astype(np.int64)
+        if z.ndim == 1:
+            return self.classes_[(z > 0).astype(np.intp)]
+        return self.classes_[np.argmax(z, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.classifier_tags.multi_label = bool(self.multilabel)
+        if self.multilabel:
+            tags.target_tags.multi_output = True
+        return tags
+
+
+class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
     r"""Linear classifier fitted by minimising the cross entropy.
 
     Raw scores are :math:`z = x W^T + b`; the model predicts
@@ -437,13 +571,9 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
                     callback=monitor,
                 )
             else:
-                run = {
-                    "lbfgs": _solvers.lbfgs,
-                    "newton-cg": _solvers.newton_cg,
-                    "newton-cholesky": _solvers.newton_cholesky,
-                    "newton-cd": _solvers.newton_cd,
-                }[solver]
-                result = run(loss, w0, max_iter=self.max_iter, tol=self.tol, callback=monitor)
+                result = _solvers.run_deterministic(
+                    solver, loss, w0, max_iter=self.max_iter, tol=self.tol, callback=monitor
+                )
         monitor.close()
         if not result.converged:
             _warn_not_converged(solver, result)
@@ -459,49 +589,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         return self
 
     def _solver(self, loss):
-        """The solver to run: ``"auto"`` resolved; one that cannot take the L1
-        penalty refused, naming both parameters."""
-        solver = self.solver
-        if solver == "auto":
-            return _solvers.choose_solver(
-                loss.n_samples, loss.n_features, loss.n_outputs, loss.link, loss.l1
-            )
-        if loss.l1 > 0 and solver in _solvers.SMOOTH_SOLVERS:
-            raise ValueError(
-                f"solver={solver!r} cannot fit the L1 part of the penalty "
-                f"(l1_ratio={self.l1_ratio!r}); use solver='newton-cd' (or 'auto'), "
-                "'sgd' or 'adam', or l1_ratio=0"
-            )
-        return solver
-
-    def sparsify(self):
-        """Store ``coef_`` as a scipy.sparse CSR matrix: faster and smaller when
-        most coefficients are 0 (an L1 penalty).  ``predict`` and friends work
-        with it; :meth:`densify` undoes it.
-
-        Returns
-        -------
-        self : CrossEntropyClassifier
-        """
-        from scipy import sparse
-
-        check_is_fitted(self)
-        self.coef_ = sparse.csr_matrix(self.coef_)
-        return self
-
-    def densify(self):
-        """Store ``coef_`` as a numpy array again (the default after ``fit``).
-
-        Returns
-        -------
-        self : CrossEntropyClassifier
-        """
-        from scipy import sparse
-
-        check_is_fitted(self)
-        if sparse.issparse(self.coef_):
-            self.coef_ = self.coef_.toarray()
-        return self
+        return _solvers.pick_solver(self.solver, loss)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -644,95 +732,413 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
             )
         return self
 
-    # ------------------------------------------------------------------
-    # Prediction
-    # ------------------------------------------------------------------
 
-    def _is_binary(self):
-        return not self.multilabel and self.coef_.shape[0] == 1
+# ---------------------------------------------------------------------------
+# CrossEntropyClassifierCV
+# ---------------------------------------------------------------------------
 
-    def _inverse_link(self, X, sigmoid, softmax):
-        """The link's probabilities (or their logs) of the raw scores of X.
 
-        ``sigmoid`` and ``softmax`` are expit and softmax, or their logs.  Two
-        classes take the sigmoid of both signs: no 1 - p, so tiny
-        probabilities keep their digits.
+def _labelled_scorer(scorer, classes):
+    """A scorer that gives its metric every class as ``labels``.
+
+    A fold's test part may miss a class; metrics that take ``labels`` (such
+    as ``log_loss``) then need them to know which column is which, as
+    ``LogisticRegressionCV`` does for scikit-learn's scorers.  skxent's scorers
+    pass the estimator's ``classes_`` themselves.
+    """
+    from sklearn.metrics import make_scorer
+
+    from .scorers import _LabelledScorer
+
+    func = getattr(scorer, "_score_func", None)
+    if func is None or isinstance(scorer, _LabelledScorer) or classes is None:
+        return scorer
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return scorer
+    if "labels" not in params or "labels" in scorer._kwargs:
+        return scorer
+    return make_scorer(
+        func,
+        greater_is_better=scorer._sign == 1,
+        response_method=scorer._response_method,
+        labels=classes,
+        **scorer._kwargs,
+    )
+
+
+class CrossEntropyClassifierCV(_LinearCrossEntropyModel):
+    r"""Cross-validated ``CrossEntropyClassifier``: a warm-started path over ``Cs``.
+
+    ``LogisticRegressionCV``'s interface (scikit-learn 1.9, its non-legacy
+    attributes): for each fold and each ``l1_ratio``, the model is fitted for
+    every ``C`` of ``Cs`` from the strongest penalty to the weakest, each fit
+    starting from the previous one (:func:`skxent.cross_entropy_path`), and
+    scored on the fold's test part.  The best ``C`` (and ``l1_ratio``), by the
+    sum of the folds' scores, is refitted on all the data, starting from the
+    mean of the folds' solutions.  The folds and ``l1_ratios`` run in parallel
+    on ``n_jobs`` threads (the kernels release the GIL); the results are the
+    same bits for any ``n_jobs``.
+
+    Parameters
+    ----------
+    Cs : int or array-like of float, default=10
+        The grid of ``C``: an int n gives ``np.logspace(-4, 4, n)``.
+    l1_ratios : array-like of float in [0, 1], default=(0.0,)
+        The grid of the elastic-net mixing (see ``CrossEntropyClassifier``).
+    fit_intercept : bool, default=True
+    cv : int, cross-validation generator or iterable, default=None
+        5-fold by default: stratified for labels, plain ``KFold`` for target
+        matrices.  At least 2 folds.
+    scoring : str or callable, default="neg_log_loss"
+        Any scikit-learn or skxent scorer name (``"neg_cross_entropy_bits"``,
+        ...), or a scorer callable.  For target matrices (soft or multilabel),
+        ``"neg_log_loss"`` means the cross entropy (``"neg_cross_entropy"``,
+        or ``"neg_binary_cross_entropy"`` for multilabel), which is the log
+        loss generalised: scikit-learn's ``log_loss`` rejects soft targets and
+        misses a term on indicator matrices.
+    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "newton-cd"}, default="auto"
+    tol : float, default=1e-4
+    max_iter : int, default=100
+        Iterations per fit of the path.
+    class_weight : dict, "balanced" or None, default=None
+        ``"balanced"`` weights are computed on all of ``y``, as
+        ``LogisticRegressionCV`` does.
+    n_jobs : int, default=None
+        Threads for the folds and ``l1_ratios`` (joblib's ``n_jobs``).
+    verbose : int, default=0
+    refit : bool, default=True
+        Refit at the best ``C`` and ``l1_ratio`` on all the data; if False,
+        average the folds' coefficients at each fold's best values (and
+        ``C_``, ``l1_ratio_`` are the means of those values).
+    random_state : None
+        Unused (the solvers are deterministic); kept for
+        ``LogisticRegressionCV``'s interface.
+    label_smoothing : float in [0, 1), default=0.0
+    multilabel : bool, default=False
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    Cs_ : ndarray of shape (n_cs,)
+    l1_ratios_ : ndarray of shape (n_l1_ratios,)
+    C_ : float
+        The chosen ``C``.
+    l1_ratio_ : float
+        The chosen ``l1_ratio``.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    scores_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
+        The score of every fit on its fold's test part (greater is better).
+    coefs_paths_ : ndarray of shape (n_folds, n_l1_ratios, n_cs, n_outputs, n_dof)
+        The coefficients of every fit, the intercept last when fitted
+        (``n_dof = n_features + fit_intercept``; ``n_outputs`` is 1 for a
+        binary problem).
+    n_iter_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
+    cv_results_ : dict of ndarray
+        One entry per candidate ``(l1_ratio, C)``, ``GridSearchCV``-style:
+        ``param_C``, ``param_l1_ratio``, ``params``, ``split{k}_test_score``,
+        ``mean_test_score``, ``std_test_score``, ``rank_test_score``,
+        ``mean_fit_time``, ``std_fit_time``; ``pandas.DataFrame(cv_results_)``
+        makes a table of it.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegressionCV : The same search, for hard labels.
+    skxent.cross_entropy_path : The path of one data set.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skxent import CrossEntropyClassifierCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = StandardScaler().fit_transform(X)
+    >>> clf = CrossEntropyClassifierCV(Cs=5, scoring="neg_cross_entropy_bits").fit(X, y)
+    >>> clf.C_, clf.scores_.shape
+    (100.0, (5, 1, 5))
+    """
+
+    _parameter_constraints: dict = {
+        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "l1_ratios": ["array-like"],
+        "fit_intercept": ["boolean"],
+        "cv": ["cv_object"],
+        "scoring": [str, callable],
+        "solver": [StrOptions({"auto", "lbfgs", "newton-cg", "newton-cholesky", "newton-cd"})],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "n_jobs": [Integral, None],
+        "verbose": ["verbose"],
+        "refit": ["boolean"],
+        "random_state": ["random_state"],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "multilabel": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        *,
+        Cs=10,
+        l1_ratios=(0.0,),
+        fit_intercept=True,
+        cv=None,
+        scoring="neg_log_loss",
+        solver="auto",
+        tol=1e-4,
+        max_iter=100,
+        class_weight=None,
+        n_jobs=None,
+        verbose=0,
+        refit=True,
+        random_state=None,
+        label_smoothing=0.0,
+        multilabel=False,
+    ):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.scoring = scoring
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+        self.refit = refit
+        self.random_state = random_state
+        self.label_smoothing = label_smoothing
+        self.multilabel = multilabel
+
+    # -- scoring and routing ---------------------------------------------------
+
+    def _scoring_name(self, y=None):
+        """The scorer name or callable, with "neg_log_loss" generalised for matrices."""
+        scoring = self.scoring
+        if scoring == "neg_log_loss" and y is not None and y.ndim == 2:
+            return "neg_binary_cross_entropy" if self.multilabel else "neg_cross_entropy"
+        return scoring
+
+    def _get_scorer(self, y=None):
+        from .scorers import get_scorer
+
+        scoring = self._scoring_name(y)
+        if callable(scoring):
+            return scoring
+        try:
+            return get_scorer(scoring)
+        except ValueError as exc:
+            raise ValueError(f"scoring={scoring!r} is not a scorer name: {exc}") from None
+
+    def get_metadata_routing(self):
+        """Metadata routing: ``sample_weight`` to ``fit`` and to the scorer.
+
+        Returns
+        -------
+        routing : MetadataRouter
         """
-        z = self.decision_function(X)
-        if self.multilabel:
-            return sigmoid(z)
-        if z.ndim == 1:
-            return np.column_stack([sigmoid(-z), sigmoid(z)])
-        return softmax(z, axis=1)
+        from sklearn.model_selection import check_cv
+        from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping
 
-    def decision_function(self, X):
-        """Raw scores ``X @ coef_.T + intercept_``.
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                splitter=self.cv if hasattr(self.cv, "split") else check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
+                scorer=self._get_scorer(),
+                method_mapping=MethodMapping()
+                .add(caller="score", callee="score")
+                .add(caller="fit", callee="score"),
+            )
+        )
+
+    def _routed(self, method, sample_weight, params):
+        from sklearn.utils.metadata_routing import _routing_enabled, process_routing
+
+        if _routing_enabled():
+            if sample_weight is not None:
+                params = {**params, "sample_weight": sample_weight}
+            return process_routing(self, method, **params)
+        from sklearn.utils.metadata_routing import _raise_for_params
+
+        _raise_for_params(params, self, method)
+        score = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return _ManualRouting(splitter={}, scorer=score)
+
+    # -- fitting ------------------------------------------------------------------
+
+    def _check_cv(self, y):
+        from sklearn.model_selection import check_cv
+
+        if isinstance(self.cv, Integral) and self.cv < 2:
+            raise ValueError(f"cv must be at least 2 folds; got cv={self.cv}")
+        labels = y.ndim == 1
+        cv = check_cv(self.cv, y if labels else np.zeros(y.shape[0]), classifier=labels)
+        return cv
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, **params):
+        """Fit the path on every fold, choose ``C`` (and ``l1_ratio``), refit.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            Labels, a matrix of target probabilities, or with ``multilabel``
+            an indicator matrix.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the fits and, as ``LogisticRegressionCV`` does, of the
+            scores (with metadata routing, where the scorer requests them).
+        **params : dict
+            With metadata routing enabled, parameters for the splitter and
+            the scorer.
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For two classes, the score of ``classes_[1]``; (n_samples,
-            n_labels) with ``multilabel=True``.
+        self : CrossEntropyClassifierCV
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, accept_sparse=_SPARSE, dtype=_DTYPES, reset=False)
-        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
-        scores = np.asarray(scores)
-        return scores.ravel() if self._is_binary() else scores
+        from joblib import Parallel, delayed, effective_n_jobs
+        from threadpoolctl import threadpool_limits
 
-    def predict_proba(self, X):
-        """Predicted class probabilities.
+        from . import loss as _loss
+        from ._path import check_Cs, check_l1_ratios, fit_path, warn_unconverged
+
+        X, y = validate_data(
+            self, X, y, accept_sparse=_SPARSE, dtype=_DTYPES, multi_output=True, y_numeric=False
+        )
+        y = check_estimator_y(y, self.multilabel)
+        Cs = check_Cs(self.Cs)
+        l1_ratios = check_l1_ratios(self.l1_ratios)
+        sw = _sample_weight_array(sample_weight, X.shape[0])
+        sw_record = check_sample_weight(sw, X.shape[0])
+        full = fit_targets(
+            y, sample_weight=sw_record, class_weight=self.class_weight, multilabel=self.multilabel
+        )
+        self.classes_ = full.classes
+        labels = y.ndim == 1
+        # "balanced" weights come from all of y, and then are the same on every fold.
+        class_weight = self.class_weight
+        if class_weight is not None and labels:
+            class_weight = dict(zip(full.classes.tolist(), full.class_weight.tolist()))
+        elif isinstance(class_weight, str):
+            class_weight = {0: full.class_weight[0], 1: full.class_weight[1]}
+            if not self.multilabel:
+                class_weight = dict(enumerate(full.class_weight.tolist()))
+
+        routed = self._routed("fit", sw, params)
+        cv = self._check_cv(y)
+        folds = list(cv.split(X, y if labels else None, **routed.splitter.get("split", {})))
+        scorer = _labelled_scorer(self._get_scorer(y), self.classes_ if labels else None)
+        score_params = routed.scorer.get("score", {})
+        n_workers = max(1, min(effective_n_jobs(self.n_jobs), len(folds) * len(l1_ratios)))
+        n_threads = max(1, _loss.max_threads() // n_workers)
+
+        def one(train, test, l1_ratio):
+            fold_sw = None if sw is None else sw[train]
+            record = check_sample_weight(fold_sw, len(train))
+            targets = fit_targets(
+                y[train], sample_weight=record, class_weight=class_weight,
+                multilabel=self.multilabel, classes=self.classes_ if labels else None,
+            )  # fmt: skip
+            loss = LinearModelLoss.from_targets(
+                X[train], targets, sample_weight=record, fit_intercept=self.fit_intercept,
+                label_smoothing=self.label_smoothing, C=Cs[0], l1_ratio=l1_ratio,
+                n_threads=n_threads, drop_empty_columns=False,
+            )  # fmt: skip
+            ws, n_iter, seconds, failed = fit_path(
+                loss, Cs, l1_ratio=l1_ratio, solver=self.solver, tol=self.tol,
+                max_iter=self.max_iter,
+            )  # fmt: skip
+            models = [loss.coef_intercept(w) for w in ws]
+            test_params = _check_method_params(X, params=score_params, indices=test)
+            scores = [
+                scorer(self._model(coef, b), X[test], y[test], **test_params) for coef, b in models
+            ]
+            return models, scores, n_iter, seconds, failed
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            results = Parallel(n_jobs=n_workers, prefer="threads", verbose=self.verbose)(
+                delayed(one)(train, test, r) for train, test in folds for r in l1_ratios
+            )
+        n_folds, n_l1, n_cs = len(folds), len(l1_ratios), len(Cs)
+        shape = (n_folds, n_l1, n_cs)
+        self.Cs_, self.l1_ratios_ = Cs, l1_ratios
+        self.scores_ = np.array([r[1] for r in results], dtype=np.float64).reshape(shape)
+        self.n_iter_ = np.array([r[2] for r in results], dtype=np.int32).reshape(shape)
+        coefs = np.array([[c for c, _ in r[0]] for r in results]).reshape(*shape, -1, X.shape[1])
+        intercepts = np.array([[b for _, b in r[0]] for r in results]).reshape(*shape, -1)
+        paths = coefs
+        if self.fit_intercept:
+            paths = np.concatenate([coefs, intercepts[..., None]], axis=-1)
+        self.coefs_paths_ = paths
+        seconds = np.array([r[3] for r in results]).reshape(shape)
+        warn_unconverged([f for r in results for f in r[4]])
+
+        if self.refit:
+            # The best (C, l1_ratio) by the sum over folds, ties to the first
+            # in LogisticRegressionCV's order (C first, then l1_ratio).
+            total = self.scores_.sum(axis=0).T  # (n_cs, n_l1)
+            i_c, i_r = np.unravel_index(np.argmax(total), total.shape)
+            self.C_, self.l1_ratio_ = float(Cs[i_c]), float(l1_ratios[i_r])
+            loss = LinearModelLoss.from_targets(
+                X, full, sample_weight=sw_record, fit_intercept=self.fit_intercept,
+                label_smoothing=self.label_smoothing, C=self.C_, l1_ratio=self.l1_ratio_,
+            )  # fmt: skip
+            w0 = loss.pack(coefs[:, i_r, i_c].mean(axis=0), intercepts[:, i_r, i_c].mean(axis=0))
+            ws, n_iter, _, failed = fit_path(
+                loss, np.array([self.C_]), l1_ratio=self.l1_ratio_, solver=self.solver,
+                tol=self.tol, max_iter=self.max_iter, w0=w0,
+            )  # fmt: skip
+            warn_unconverged(failed)
+            self.coef_, self.intercept_ = loss.coef_intercept(ws[0])
+        else:
+            flat = self.scores_.transpose(0, 2, 1).reshape(n_folds, -1)  # C first
+            best = [np.unravel_index(i, (n_cs, n_l1)) for i in np.argmax(flat, axis=1)]
+            self.coef_ = np.mean([coefs[k, r, c] for k, (c, r) in enumerate(best)], axis=0)
+            self.intercept_ = np.mean(
+                [intercepts[k, r, c] for k, (c, r) in enumerate(best)], axis=0
+            )
+            self.coef_ = self.coef_.astype(coefs.dtype)
+            self.C_ = float(np.mean([Cs[c] for c, _ in best]))
+            self.l1_ratio_ = float(np.mean([l1_ratios[r] for _, r in best]))
+        self.cv_results_ = _cv_results(self.scores_, seconds, Cs, l1_ratios)
+        return self
+
+    def _model(self, coef, intercept):
+        """A fitted CrossEntropyClassifier holding one point of a path (for scorers)."""
+        model = CrossEntropyClassifier(fit_intercept=self.fit_intercept, multilabel=self.multilabel)
+        model.classes_ = self.classes_
+        model.coef_, model.intercept_ = coef, intercept
+        model.n_features_in_ = self.n_features_in_
+        return model
+
+    def score(self, X, y, sample_weight=None, **score_params):
+        """The ``scoring`` of the model on the given data (greater is better).
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        sample_weight : array-like of shape (n_samples,), default=None
+        **score_params : dict
+            With metadata routing enabled, parameters for the scorer.
 
         Returns
         -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``; with ``multilabel=True`` the
-            probability of each label, (n_samples, n_labels).
+        score : float
         """
-        return self._inverse_link(X, expit, softmax)
-
-    def predict_log_proba(self, X):
-        """Logarithm of the predicted probabilities, stable for huge scores.
-
-        Computed as ``log_softmax`` (and ``log_expit`` for sigmoids) of the
-        raw scores, never as ``log(predict_proba)``: a score difference of
-        1000 gives -1000, not ``-inf``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        return self._inverse_link(X, log_expit, log_softmax)
-
-    def predict(self, X):
-        """Predicted class labels (label indicators with ``multilabel=True``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
-        """
-        z = self.decision_function(X)
-        if self.multilabel:
-            return (z > 0).astype(np.int64)
-        if z.ndim == 1:
-            return self.classes_[(z > 0).astype(np.intp)]
-        return self.classes_[np.argmax(z, axis=1)]
+        routed = self._routed("score", sample_weight, score_params)
+        y_arr = np.asarray(y) if not sparse.issparse(y) else y.toarray()
+        scorer = _labelled_scorer(self._get_scorer(y_arr), self.classes_)
+        return scorer(self, X, y, **routed.scorer.get("score", {}))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -741,3 +1147,52 @@ class CrossEntropyClassifier(CallbackSupportMixin, ClassifierMixin, BaseEstimato
         if self.multilabel:
             tags.target_tags.multi_output = True
         return tags
+
+
+class _ManualRouting(dict):
+    """Routed parameters without metadata routing: attribute access to dicts."""
+
+    def __init__(self, splitter, scorer):
+        super().__init__(splitter={"split": splitter}, scorer={"score": scorer})
+        self.splitter = self["splitter"]
+        self.scorer = self["scorer"]
+
+
+def _sample_weight_array(sample_weight, n_samples):
+    if sample_weight is None:
+        return None
+    sample_weight = np.asarray(sample_weight)
+    if sample_weight.ndim == 0:
+        return np.full(n_samples, sample_weight, dtype=np.float64)
+    return sample_weight
+
+
+def _cv_results(scores, seconds, Cs, l1_ratios):
+    """``GridSearchCV``-style results: one entry per candidate (l1_ratio, C)."""
+    n_folds = scores.shape[0]
+    per_candidate = scores.reshape(n_folds, -1)  # l1_ratio major, then C
+    times = seconds.reshape(n_folds, -1)
+    mean = per_candidate.mean(axis=0)
+    results = {
+        "param_C": np.tile(Cs, len(l1_ratios)),
+        "param_l1_ratio": np.repeat(l1_ratios, len(Cs)),
+    }
+    results["params"] = [
+        {"C": float(c), "l1_ratio": float(r)}
+        for c, r in zip(results["param_C"], results["param_l1_ratio"])
+    ]
+    for k in range(n_folds):
+        results[f"split{k}_test_score"] = per_candidate[k]
+    results["mean_test_score"] = mean
+    results["std_test_score"] = per_candidate.std(axis=0)
+    # Ranks as GridSearchCV gives them: 1 is best, ties share the lowest rank.
+    order = np.argsort(-mean, kind="stable")
+    ranks = np.empty(mean.shape[0], dtype=np.int32)
+    ranks[order] = np.arange(1, mean.shape[0] + 1)
+    for value in np.unique(mean):
+        tied = mean == value
+        ranks[tied] = ranks[tied].min()
+    results["rank_test_score"] = ranks
+    results["mean_fit_time"] = times.mean(axis=0)
+    results["std_fit_time"] = times.std(axis=0)
+    return results

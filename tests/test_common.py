@@ -1,4 +1,4 @@
-"""scikit-learn's estimator checks, run on CrossEntropyClassifier.
+"""scikit-learn's estimator checks, run on CrossEntropyClassifier and its CV variant.
 
 Every check runs: nothing is skipped and nothing is expected to fail.
 """
@@ -6,7 +6,7 @@ Every check runs: nothing is skipped and nothing is expected to fail.
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skxent.classifier import CrossEntropyClassifier
+from skxent.classifier import CrossEntropyClassifier, CrossEntropyClassifierCV
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +24,8 @@ ESTIMATORS = [
     CrossEntropyClassifier(label_smoothing=0.1),
     CrossEntropyClassifier(class_weight="balanced"),
     CrossEntropyClassifier(l1_ratio=0.5),
+    CrossEntropyClassifierCV(Cs=3, cv=3),
+    CrossEntropyClassifierCV(Cs=3, cv=3, l1_ratios=(0.0, 0.5)),
 ]
 
 
