@@ -630,11 +630,13 @@ class KFAC:
 
     def __init__(self, objective):
         self.obj = objective
-        self._factor = None
+        # B depends on the data only: it is kept with the objective, so that
+        # the fits of a path (only the penalty changes) compute it once.
+        self._cache = objective.__dict__.setdefault("_solver_cache", {})
 
     def _feature_factor(self):
-        if self._factor is not None:
-            return self._factor
+        if "kfac_B" in self._cache:
+            return self._cache["kfac_B"]
         from scipy import sparse
 
         obj = self.obj
@@ -675,8 +677,8 @@ class KFAC:
             beta = np.maximum(beta, 0.0)
         else:
             beta, U = B, None
-        self._factor = (beta, U)
-        return self._factor
+        self._cache["kfac_B"] = (beta, U)
+        return beta, U
 
     def __call__(self, point):
         """The preconditioner ``r -> M^{-1} r`` at a point of ``loss_gradient``."""

@@ -748,11 +748,14 @@ def _labelled_scorer(scorer, classes):
     """
     from sklearn.metrics import make_scorer
 
+    from .metrics import _log_loss
     from .scorers import _LabelledScorer
 
     func = getattr(scorer, "_score_func", None)
     if func is None or isinstance(scorer, _LabelledScorer) or classes is None:
         return scorer
+    if func is _log_loss._SK_LOG_LOSS:
+        func = _log_loss.log_loss  # the drop-in: the same values, faster
     try:
         params = inspect.signature(func).parameters
     except (TypeError, ValueError):
