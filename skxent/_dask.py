@@ -17,8 +17,8 @@ from ._validation import check_sample_weight
 
 
 def is_dask_collection(x):
-    """True for a dask array (checked without importing dask)."""
-    return type(x).__module__.split(".")[0] == "dask" and hasattr(x, "chunks")
+    """True for a dask array, DataFrame or Series (checked without importing dask)."""
+    return type(x).__module__.split(".")[0] == "dask" and hasattr(x, "__dask_graph__")
 
 
 def any_dask(*arrays):
@@ -172,3 +172,364 @@ def rowwise(func, *arrays, **kwargs):
     columns = [_blocks(a, slices) for a in arrays]
     tasks = [dask.delayed(func)(*blocks, **kwargs) for blocks in zip(*columns)]
     return np.concatenate([np.atleast_1d(r) for r in dask.compute(*tasks)])
+
+
+# ---------------------------------------------------------------------------
+# The blockwise objective: CrossEntropyClassifier.fit on dask arrays
+# ---------------------------------------------------------------------------
+#
+# The data stay where dask keeps them (on the workers of a distributed
+# cluster).  Each evaluation sends the coefficients to one task per row block;
+# a task builds the block's objective (skxent._linear_loss.LinearModelLoss,
+# normalised by the whole data set's weight) and returns its partial sums; the
+# client adds them in block order, so that the result does not depend on
+# where or when the tasks ran, and adds the penalty.  The solver runs on the
+# client and sees the same interface as for in-memory data.
+
+
+def as_blocks(X, y, sample_weight):
+    """Row blocks of X, y and sample_weight, as lists of delayed objects.
+
+    A dask DataFrame or Series becomes an array (its columns' names are
+    returned for ``feature_names_in_``); X is rechunked to whole rows and the
+    others to X's row chunks.  Returns ``(blocks, rows, n_features, dtype,
+    feature_names)`` with ``blocks`` a list of ``(X_b, y_b, sw_b)`` and
+    ``rows`` the first row of each block.
+    """
+    feature_names = None
+    if hasattr(X, "columns") and hasattr(X, "to_dask_array"):
+        feature_names = np.asarray([str(c) for c in X.columns], dtype=object)
+        X = X.to_dask_array(lengths=True)
+    y = y.to_dask_array(lengths=True) if hasattr(y, "to_dask_array") else y
+    if hasattr(sample_weight, "to_dask_array"):
+        sample_weight = sample_weight.to_dask_array(lengths=True)
+    if not is_dask_collection(X):
+        raise TypeError("X must be a dask array or DataFrame when y or sample_weight is one")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D; got a dask array of shape {X.shape}")
+    if any(isinstance(c, float) and np.isnan(c) for c in X.chunks[0]):
+        raise ValueError(
+            "X has blocks of unknown size: call X.compute_chunk_sizes() (or pass a dask "
+            "DataFrame, whose lengths are computed)"
+        )
+    X = X.rechunk({1: -1})
+    slices = _row_slices(X.chunks[0])
+    n = slices[-1].stop
+    for name, arr in (("y", y), ("sample_weight", sample_weight)):
+        if arr is not None and getattr(arr, "shape", (n,))[0] != n:
+            raise ValueError(f"{name} has {arr.shape[0]} rows but X has {n}")
+    Xb = list(X.to_delayed().ravel())
+    yb = _blocks(y, slices)
+    sb = _blocks(sample_weight, slices)
+    rows = [s.start for s in slices]
+    dtype = np.float32 if X.dtype == np.float32 else np.float64
+    return list(zip(Xb, yb, sb)), rows, X.shape[1], dtype, feature_names
+
+
+def _as_float(X, dtype):
+    X = np.asarray(X)
+    return X if X.dtype == dtype else X.astype(dtype)
+
+
+def _first_bad(ok):
+    return int(np.flatnonzero(~ok)[0])
+
+
+def block_summary(X, y, sw, first_row, kind, multilabel, dtype):
+    """Check one block and count what the whole fit needs from it.
+
+    Returns a dict: rows, the labels present (``kind="labels"``), the class
+    masses (for "balanced" and the intercept's start), the weights' largest
+    and a description of the first bad entry, if any, in global row numbers.
+    """
+    X = _as_float(X, dtype)
+    bad = None
+    finite = np.isfinite(X).all(axis=1)
+    if not finite.all():
+        bad = f"X must be finite; row {first_row + _first_bad(finite)} has NaN or inf"
+    s = None
+    if sw is not None:
+        s = np.asarray(sw, dtype=np.float64).reshape(-1)
+        ok = np.isfinite(s) & (s >= 0)
+        if bad is None and not ok.all():
+            i = _first_bad(ok)
+            bad = f"sample_weight must be finite and non-negative; row {first_row + i} is {s[i]!r}"
+    y = np.asarray(y)
+    out = {"rows": X.shape[0], "bad": bad, "sw_max": 0.0 if s is None else float(s.max(initial=0))}
+    if kind == "labels":
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            i = _first_bad(np.isfinite(y))
+            out["bad"] = out["bad"] or f"y must be finite labels; row {first_row + i} is {y[i]!r}"
+            return out
+        labels, counts = np.unique(y, return_inverse=True)
+        w = np.ones(y.shape[0]) if s is None else s
+        out["labels"] = labels
+        out["label_mass"] = np.bincount(counts.reshape(-1), weights=w, minlength=len(labels))
+    else:
+        Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
+        ok = ((Y >= 0) & (Y <= 1)).all(axis=1)
+        if out["bad"] is None and not ok.all():
+            i = _first_bad(ok)
+            out["bad"] = f"y must hold probabilities in [0, 1]; row {first_row + i} does not"
+        w = np.ones(y.shape[0]) if s is None else s
+        if multilabel:
+            pos = float(w @ Y.sum(axis=1))
+            out["matrix_mass"] = np.array([float(w.sum()) * Y.shape[1] - pos, pos])
+        else:
+            sums_ok = np.abs(Y.sum(axis=1) - 1) <= np.sqrt(np.finfo(np.float64).eps)
+            if out["bad"] is None and not sums_ok.all():
+                i = _first_bad(sums_ok)
+                out["bad"] = f"y rows must sum to 1; row {first_row + i} does not"
+            out["matrix_mass"] = w @ Y
+    return out
+
+
+class _BlockSpec:
+    """What a block task needs to build its part of the objective."""
+
+    def __init__(self, **kwargs):
+        self.__dict__.update(kwargs)
+
+
+def _block_objective(X, y, sw, spec):
+    from ._linear_loss import LinearModelLoss
+    from ._validation import fit_targets
+
+    X = _as_float(X, spec.dtype)
+    y = np.asarray(y)
+    sw = None if sw is None else np.asarray(sw, dtype=np.float64).reshape(-1)
+    targets = fit_targets(
+        y, class_weight=spec.class_weight_dict, multilabel=spec.multilabel,
+        classes=spec.classes if spec.kind == "labels" else None,
+    )  # fmt: skip
+    return LinearModelLoss.from_targets(
+        X, targets, sample_weight=sw, fit_intercept=spec.fit_intercept,
+        label_smoothing=spec.label_smoothing, C=np.inf, n_threads=spec.n_threads,
+        drop_empty_columns=False, normaliser=spec.normaliser,
+    )  # fmt: skip
+
+
+def block_loss_gradient(X, y, sw, spec, w, curvature):
+    """(loss, X^T G, column sums of G[, K x K curvature of the softmax Hessian])."""
+    loss = _block_objective(X, y, sw, spec)
+    with loss:
+        f, g, point = loss.loss_gradient(w, return_raw=True)
+    out = [f, g]
+    if curvature:
+        out.append(_output_curvature(loss, point))
+    return tuple(out)
+
+
+def _output_curvature(loss, point):
+    """sum_i s~_i H_i over the block, H_i the Hessian of row i in its raw scores."""
+    from scipy.special import log_softmax
+
+    if loss.link == "softmax":
+        P = np.exp(log_softmax(np.asarray(point.raw2, dtype=np.float64), axis=1))
+        sP = loss.effective_weight()[:, None] * P
+        return np.diag(sP.sum(axis=0)) - sP.T @ P
+    return np.asarray(point.hdiag2, dtype=np.float64).sum(axis=0)
+
+
+def block_loss(X, y, sw, spec, w):
+    loss = _block_objective(X, y, sw, spec)
+    with loss:
+        return loss.loss(w)
+
+
+def block_hessp(X, y, sw, spec, w, v):
+    loss = _block_objective(X, y, sw, spec)
+    with loss:
+        _, _, point = loss.loss_gradient(w, return_raw=True)
+        return loss.hessp(point, exact=True)(v)
+
+
+def block_hessian(X, y, sw, spec, w):
+    loss = _block_objective(X, y, sw, spec)
+    with loss:
+        return loss.hessian(w)
+
+
+def block_second_moment(X, y, sw, spec, full):
+    """sum_i s~_i x~_i x~_i^T of the block (its diagonal unless ``full``)."""
+    loss = _block_objective(X, y, sw, spec)
+    Xt = loss.X
+    weights = loss.effective_weight()
+    if loss.fit_intercept:
+        Xt = np.hstack([Xt, np.ones((Xt.shape[0], 1), dtype=Xt.dtype)])
+    if full:
+        return (Xt.T * weights) @ Xt
+    return np.einsum("ij,ij,i->j", Xt, Xt, weights)
+
+
+class _DaskPoint:
+    """A point of the dask objective: its coefficients, and the curvature
+    statistics the preconditioner needs, gathered in the same pass."""
+
+    def __init__(self, w, curvature):
+        self.w = w
+        self.curvature = curvature
+
+
+class DaskLinearModelLoss:
+    """The objective of :class:`skxent._linear_loss.LinearModelLoss` over dask blocks.
+
+    The same interface for the solvers (``loss``, ``loss_gradient``,
+    ``hessp``, ``hessian``, the coefficient layout, the penalty), computed by
+    one task per row block and added on the client in block order.
+    """
+
+    def __init__(self, blocks, spec, *, n_samples, n_features, n_outputs, link, mass, C,
+                 l1_ratio, compute):  # fmt: skip
+        self.blocks = blocks
+        self.spec = spec
+        self.compute = compute
+        self.n_samples, self.n_features, self.n_outputs = n_samples, n_features, n_outputs
+        self.n_features_in = n_features
+        self.columns = None
+        self.link = link
+        self.fit_intercept = spec.fit_intercept
+        self.dtype = spec.dtype
+        self.sparse = False
+        self.n_dof = n_outputs * (n_features + self.fit_intercept)
+        self.label_smoothing = spec.label_smoothing
+        self.class_weight = spec.class_weight
+        self.mass = mass  # class masses (intercept start)
+        self._mass_parts = spec.normaliser
+        self.total_mass = spec.normaliser[0] * spec.normaliser[1]
+        self.eps = float(np.finfo(self.dtype).eps)
+        self.f_rtol = max(
+            16 * np.finfo(np.float64).eps,
+            4 * np.finfo(self.dtype).eps / np.sqrt(max(n_samples, 1)),
+        )
+        self._solver_cache = {}
+        self.set_penalty(C, l1_ratio)
+
+    # The in-memory objective's coefficient layout and penalty.
+    from ._linear_loss import LinearModelLoss as _Local
+
+    set_penalty = _Local.set_penalty
+    unpack = _Local.unpack
+    pack = _Local.pack
+    coef_intercept = _Local.coef_intercept
+    penalty = _Local.penalty
+    l1_penalty = _Local.l1_penalty
+    del _Local
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def _map(self, func, *args):
+        import dask
+
+        tasks = [
+            dask.delayed(func, pure=True)(X, y, sw, self.spec, *args) for X, y, sw in self.blocks
+        ]
+        return self.compute(tasks)
+
+    def init_coef(self):
+        """Zero weights; intercepts at the optimum of the intercept-only model."""
+        w = np.zeros(self.n_dof)
+        if not self.fit_intercept:
+            return w
+        _, b = self.unpack(w)
+        m = np.asarray(self.mass, dtype=np.float64)
+        eps = self.label_smoothing
+        if self.link == "softmax":
+            m = (1 - eps) * m + eps * m.sum() / m.shape[0]
+            if self.class_weight is not None:
+                m = m * self.class_weight
+            m = np.maximum(m, 1e-12 * m.sum())
+            b[:] = np.log(m) - np.log(m).mean()
+        else:
+            pos, neg = m[1], m[0]  # masses of the positive and the negative terms
+            pos, neg = (
+                (1 - eps) * pos + eps * (pos + neg) / 2,
+                (1 - eps) * neg + eps * (pos + neg) / 2,
+            )
+            if self.class_weight is not None:
+                pos, neg = pos * self.class_weight[1], neg * self.class_weight[0]
+            tiny = 1e-12 * (pos + neg)
+            b[:] = np.log(np.maximum(pos, tiny)) - np.log(np.maximum(neg, tiny))
+        return w
+
+    def loss(self, w):
+        return float(sum(self._map(block_loss, w))) + self.penalty(w)
+
+    def _add(self, parts, index):
+        total = None
+        for part in parts:
+            total = part[index] if total is None else total + part[index]
+        return total
+
+    def loss_gradient(self, w, *, return_raw=False):
+        parts = self._map(block_loss_gradient, w, return_raw)
+        f = self._add(parts, 0) + self.penalty(w)
+        g = self._add(parts, 1)
+        W, _ = self.unpack(w)
+        gW, _ = self.unpack(g)
+        gW += self.l2 * W
+        if return_raw:
+            return f, g, _DaskPoint(w, self._add(parts, 2))
+        return f, g
+
+    def hessp(self, point, *, exact=False):
+        def hessp(v):
+            Hv = self._add([(r,) for r in self._map(block_hessp, point.w, v)], 0)
+            V, _ = self.unpack(np.asarray(v, dtype=np.float64))
+            HV, _ = self.unpack(Hv)
+            HV += self.l2 * V
+            return Hv
+
+        return hessp
+
+    def hessian(self, w):
+        parts = self._map(block_hessian, w)
+        f = self._add(parts, 0) + self.penalty(w)
+        g, H = self._add(parts, 1), self._add(parts, 2)
+        W, _ = self.unpack(w)
+        gW, _ = self.unpack(g)
+        gW += self.l2 * W
+        if self.l2:
+            diag = np.arange(self.n_features * self.n_outputs)
+            H[diag, diag] += self.l2
+        return f, g, H
+
+    # -- what the K-FAC preconditioner needs, without the rows ----------------
+
+    def kfac_second_moment(self, full):
+        parts = self._map(block_second_moment, full)
+        return self._add([(p,) for p in parts], 0)
+
+    def kfac_output_curvature(self, point):
+        return point.curvature
+
+
+def dask_compute():
+    """``compute(tasks) -> list``: on the distributed client if there is one."""
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):
+        import dask
+
+        return lambda tasks: list(dask.compute(*tasks))
+
+    def compute(tasks):
+        return client.gather(client.compute(tasks))
+
+    return compute
+
+
+def map_rows(func, X, n_columns, dtype):
+    """A dask array of ``func(block)`` for each row block of X (a prediction)."""
+    if hasattr(X, "to_dask_array"):
+        X = X.to_dask_array(lengths=True)
+    X = X.rechunk({1: -1})
+    if n_columns is None:
+        return X.map_blocks(func, drop_axis=1, dtype=dtype)
+    return X.map_blocks(func, chunks=(X.chunks[0], (n_columns,)), dtype=dtype)

@@ -138,6 +138,10 @@ class LinearModelLoss:
     n_threads : int, default=None
         Threads for the row chunks; None: OpenMP's limit (``OMP_NUM_THREADS``,
         threadpoolctl).  Results do not depend on it.
+    normaliser : (float, float), default=None
+        For one block of rows of a larger data set (the dask objective): the
+        whole set's mass ``sum_i (s_i / scale) S_i`` and weight ``scale``, so
+        that the block's sums are its share of the whole objective.
     drop_empty_columns : bool, default=True
         Fit only the columns of a sparse X that hold entries, when they are at
         most half of them (see :func:`_used_columns`); the others' coefficients
@@ -160,6 +164,7 @@ class LinearModelLoss:
         l1_ratio=0.0,
         n_threads=None,
         drop_empty_columns=True,
+        normaliser=None,
     ):
         self.n_features_in = X.shape[1]
         self.columns = _used_columns(X) if drop_empty_columns else None
@@ -198,7 +203,15 @@ class LinearModelLoss:
             scale = float(s.max()) if s.size else 0.0
             scaled = s / scale if scale > 0 else s
         self.mass = self._target_mass()  # S_i, or None for S_i = 1
-        n_scaled = float(np.sum(scaled if self.mass is None else scaled * self.mass))
+        if normaliser is not None:
+            # A block of a larger data set: its weights scaled by the whole
+            # set's largest, its sums divided by the whole set's mass.
+            n_scaled, whole_scale = normaliser
+            if sample_weight is not None:
+                scaled = scaled * (scale / whole_scale)
+            scale = whole_scale
+        else:
+            n_scaled = float(np.sum(scaled if self.mass is None else scaled * self.mass))
         if not n_scaled > 0:
             raise ValueError(
                 "The weighted target mass is zero (all sample or class weights are "
@@ -256,6 +269,7 @@ class LinearModelLoss:
         l1_ratio=0.0,
         n_threads=None,
         drop_empty_columns=True,
+        normaliser=None,
     ):
         """The objective of a fit, from :func:`skxent._validation.fit_targets`'s record."""
         y = targets.indices if targets.indices is not None else targets.matrix
@@ -272,6 +286,7 @@ class LinearModelLoss:
             l1_ratio=l1_ratio,
             n_threads=n_threads,
             drop_empty_columns=drop_empty_columns,
+            normaliser=normaliser,
         )
 
     # -- set-up --------------------------------------------------------------

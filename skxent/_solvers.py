@@ -599,6 +599,88 @@ def _newton_cd(loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newt
     return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
 
 
+# The most coefficients newton_cd_explicit takes: its Hessian is dense on the client.
+EXPLICIT_CD_MAX_DOF = 2000
+
+
+def _explicit_cd(H, g, w, n_penalised, l1, max_sweeps, tol):
+    """Coordinate descent on gᵀD + ½ DᵀHD + l1 |w + D| over the penalised
+    coordinates (the intercepts without the l1 term), with H explicit."""
+    D = np.zeros_like(w)
+    HD = np.zeros_like(w)
+    diag = np.diag(H).copy()
+    for _ in range(max_sweeps):
+        biggest = 0.0
+        for j in range(w.shape[0]):
+            a = diag[j]
+            if not a > 0:
+                continue
+            grad = g[j] + HD[j]
+            old = w[j] + D[j]
+            if j < n_penalised:
+                x = old - grad / a
+                new = np.sign(x) * max(abs(x) - l1 / a, 0.0)
+            else:
+                new = old - grad / a
+            delta = new - old
+            if delta == 0.0:
+                continue
+            D[j] = new - w[j]
+            HD += delta * H[:, j]
+            biggest = max(biggest, abs(delta) * a)
+        if biggest <= tol:
+            break
+    return D
+
+
+def newton_cd_explicit(loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=100):
+    """Proximal Newton with the Hessian on the client, for data the solver cannot
+    read by columns (dask arrays): each iteration one pass for the gradient
+    and Hessian (:meth:`hessian`), coordinate descent on the explicit
+    quadratic model plus the L1 penalty, and a line search on the whole
+    objective.  For at most :data:`EXPLICIT_CD_MAX_DOF` coefficients.  Stops on
+    the least-norm subgradient, as :func:`newton_cd`.
+    """
+    l1 = loss.l1
+    n_penalised = loss.n_outputs * loss.n_features
+    w = np.array(w0, dtype=np.float64)
+    f, g, H = loss.hessian(w)
+    stalled = 0
+    eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
+    for n_iter in range(1, max_iter + 1):
+        sub = min_norm_subgradient(loss, w, g)
+        violation = float(np.abs(sub).max())
+        if violation <= tol and n_iter > 1:
+            return SolverResult(w, n_iter - 1)
+        D = _explicit_cd(H, g, w, n_penalised, l1, max_sweeps, 0.1 * violation)
+        F0 = f + loss.l1_penalty(w)
+        slope = float(g @ D) + l1 * (
+            float(np.abs(w[:n_penalised] + D[:n_penalised]).sum())
+            - float(np.abs(w[:n_penalised]).sum())
+        )
+        t, accepted = 1.0, None
+        for _ in range(30):
+            w_t = w + D if t == 1.0 else w + t * D
+            F_t = loss.loss(w_t) + loss.l1_penalty(w_t)
+            if F_t <= F0 + 1e-4 * t * min(slope, 0.0) or F_t <= F0 + eps_f * max(1.0, abs(F0)):
+                accepted = w_t
+                stalled += F_t > F0 - eps_f * max(1.0, abs(F0))
+                break
+            t *= 0.5
+        if accepted is None:
+            return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
+        w = accepted
+        f, g, H = loss.hessian(w)
+        sub = min_norm_subgradient(loss, w, g)
+        if callback is not None and callback(w, f + loss.l1_penalty(w), sub):
+            return SolverResult(w, n_iter)
+        if np.abs(sub).max() <= tol:
+            return SolverResult(w, n_iter)
+        if stalled >= 3:
+            return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
+    return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
+
+
 # ---------------------------------------------------------------------------
 # The Kronecker-factored preconditioner of newton-cg
 # ---------------------------------------------------------------------------
@@ -640,7 +722,14 @@ class KFAC:
         from scipy import sparse
 
         obj = self.obj
-        X, n, d = obj.X, obj.n_samples, obj.n_features
+        n, d = obj.n_samples, obj.n_features
+        if hasattr(obj, "kfac_second_moment"):  # data elsewhere: the objective sums B
+            full = d <= 2000
+            B = obj.kfac_second_moment(full)
+            beta, U = np.linalg.eigh(_sym(B)) if full else (B, None)
+            self._cache["kfac_B"] = (np.maximum(beta, 0.0) if full else beta, U)
+            return self._cache["kfac_B"]
+        X = obj.X
         chunks = obj.row_sample()
         n_sub = sum(len(range(*c.indices(n))) for c in chunks)
         total = sum(float(obj.effective_weight(c).sum()) for c in chunks)
@@ -680,13 +769,12 @@ class KFAC:
         self._cache["kfac_B"] = (beta, U)
         return beta, U
 
-    def __call__(self, point):
-        """The preconditioner ``r -> M^{-1} r`` at a point of ``loss_gradient``."""
+    def _output_curvature(self, point):
+        """A, the weighted mean Hessian of a row in its raw scores, on a row sample
+        (K x K for softmax, its diagonal for sigmoids): a few thousand rows
+        estimate it well."""
         obj = self.obj
-        beta, Ub = self._feature_factor()
-        K = obj.n_outputs
-        # A is K x K: a few thousand rows estimate it well.
-        n = obj.n_samples
+        n, K = obj.n_samples, obj.n_outputs
         rows = slice(0, n, max(1, n // max(5000, 50 * K)))
         es = obj.effective_weight(rows)
         total = float(es.sum())
@@ -695,12 +783,23 @@ class KFAC:
         if obj.link == "softmax":
             P = np.exp(log_softmax(np.asarray(point.raw2[rows], dtype=np.float64), axis=1))
             sP = (es / total)[:, None] * P
-            A = np.diag(sP.sum(axis=0)) - sP.T @ P
+            return np.diag(sP.sum(axis=0)) - sP.T @ P
+        h = point.hdiag2[rows]
+        return h.sum(axis=0, dtype=np.float64) / float(obj.effective_weight(rows).sum() or 1.0)
+
+    def __call__(self, point):
+        """The preconditioner ``r -> M^{-1} r`` at a point of ``loss_gradient``."""
+        obj = self.obj
+        beta, Ub = self._feature_factor()
+        K = obj.n_outputs
+        if hasattr(obj, "kfac_output_curvature"):  # gathered with the gradient
+            A = obj.kfac_output_curvature(point)
+        else:
+            A = self._output_curvature(point)
+        if obj.link == "softmax":
             alpha, Ua = np.linalg.eigh(_sym(A))
         else:
-            h = point.hdiag2[rows]
-            alpha = h.sum(axis=0, dtype=np.float64) / float(obj.effective_weight(rows).sum() or 1.0)
-            Ua = None
+            alpha, Ua = A, None
         alpha = np.maximum(alpha, 1e-3 * max(float(alpha.max()), 1e-300))
         p1 = beta.shape[0]
         # l2 on every row, the unpenalised intercept's too (M need only be

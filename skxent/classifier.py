@@ -1,5 +1,6 @@
 """``CrossEntropyClassifier``: a linear classifier fitted by minimising cross entropy."""
 
+import functools
 import inspect
 import os
 import sys
@@ -17,7 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
-from . import _solvers
+from . import _dask, _solvers
 from ._linear_loss import LinearModelLoss
 from ._validation import check_estimator_y, check_sample_weight, fit_targets
 
@@ -174,6 +175,18 @@ class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
     def _is_binary(self):
         return not self.multilabel and self.coef_.shape[0] == 1
 
+    def _map_dask(self, X, method, width, dtype):
+        """``method`` on every row block of a dask X: a dask array, one task a block."""
+        check_is_fitted(self)
+        n_features = X.shape[1]
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {n_features} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        local = _local_copy(self)
+        return _dask.map_rows(functools.partial(_call, local, method), X, width, dtype)
+
     def _inverse_link(self, X, sigmoid, softmax):
         """The link's probabilities (or their logs) of the raw scores of X.
 
@@ -202,6 +215,9 @@ class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
             n_labels) with ``multilabel=True``.
         """
         check_is_fitted(self)
+        if _dask.any_dask(X):
+            width = None if self._is_binary() else self.coef_.shape[0]
+            return self._map_dask(X, "decision_function", width, np.float64)
         X = validate_data(self, X, accept_sparse=_SPARSE, dtype=_DTYPES, reset=False)
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         scores = np.asarray(scores)
@@ -220,7 +236,12 @@ class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
             Columns in the order of ``classes_``; with ``multilabel=True`` the
             probability of each label, (n_samples, n_labels).
         """
+        if _dask.any_dask(X):
+            return self._map_dask(X, "predict_proba", self._n_columns(), np.float64)
         return self._inverse_link(X, expit, softmax)
+
+    def _n_columns(self):
+        return 2 if self._is_binary() else self.coef_.shape[0]
 
     def predict_log_proba(self, X):
         """Logarithm of the predicted probabilities, stable for huge scores.
@@ -237,6 +258,8 @@ class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
+        if _dask.any_dask(X):
+            return self._map_dask(X, "predict_log_proba", self._n_columns(), np.float64)
         return self._inverse_link(X, log_expit, log_softmax)
 
     def predict(self, X):
@@ -250,6 +273,10 @@ class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
+        if _dask.any_dask(X):
+            width = self.coef_.shape[0] if self.multilabel else None
+            dtype = np.int64 if self.multilabel else self.classes_.dtype
+            return self._map_dask(X, "predict", width, dtype)
         z = self.decision_function(X)
         if self.multilabel:
             return (z > 0).astype(np.int64)
@@ -264,6 +291,115 @@ class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
         if self.multilabel:
             tags.target_tags.multi_output = True
         return tags
+
+
+def _local_copy(estimator):
+    """A plain fitted CrossEntropyClassifier with the same model, for the workers."""
+    model = CrossEntropyClassifier(
+        fit_intercept=estimator.fit_intercept, multilabel=estimator.multilabel
+    )
+    for name in ("classes_", "coef_", "intercept_", "n_features_in_"):
+        setattr(model, name, getattr(estimator, name))
+    return model
+
+
+def _call(model, method, block):
+    return getattr(model, method)(block)
+
+
+def _dask_objective(estimator, X, y, sample_weight):
+    """The blockwise objective of a fit on dask arrays, from one pass of checks.
+
+    The pass checks every block (finite X, valid labels or targets and
+    weights; an error names the row) and counts what the fit needs: the
+    classes (a distributed unique), the class masses, the largest weight.
+    Returns ``(objective, classes_, feature_names)``.
+    """
+    import dask
+
+    from . import loss as _loss
+    from ._validation import balanced_class_weight, check_class_weight
+
+    blocks, rows, n_features, dtype, names = _dask.as_blocks(X, y, sample_weight)
+    y_ndim = len(y.shape)
+    multilabel = bool(estimator.multilabel)
+    if multilabel and y_ndim != 2:
+        raise ValueError(
+            "multilabel=True needs y of shape (n_samples, n_labels): an indicator or "
+            f"probability matrix; got {y_ndim}-D y"
+        )
+    kind = "labels" if y_ndim == 1 else "matrix"
+    compute = _dask.dask_compute()
+    summaries = compute(
+        [
+            dask.delayed(_dask.block_summary)(Xb, yb, sb, r, kind, multilabel, dtype)
+            for (Xb, yb, sb), r in zip(blocks, rows)
+        ]
+    )
+    for summary in summaries:
+        if summary["bad"] is not None:
+            raise ValueError(summary["bad"])
+    n_samples = sum(s["rows"] for s in summaries)
+    if kind == "labels":
+        classes = np.unique(np.concatenate([s["labels"] for s in summaries]))
+        if classes.dtype.kind not in "biu":
+            from sklearn.utils.multiclass import check_classification_targets
+
+            check_classification_targets(classes)
+        mass = np.zeros(classes.shape[0])
+        for s in summaries:
+            mass[np.searchsorted(classes, s["labels"])] += s["label_mass"]
+        if classes.shape[0] < 2:
+            raise ValueError(
+                "CrossEntropyClassifier needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {classes[0]!r}"
+            )
+        k, L = classes.shape[0], None
+    else:
+        mass = sum(s["matrix_mass"] for s in summaries)
+        width = int(y.shape[1])
+        classes = np.arange(width)
+        k, L = (None, width) if multilabel else (width, None)
+    sigmoid = multilabel or k == 2
+    keys = [0, 1] if multilabel else list(classes)
+    cw_param = estimator.class_weight
+    if cw_param == "balanced":
+        cw = balanced_class_weight(mass)
+    else:
+        cw = check_class_weight(cw_param, len(keys), labels=keys) if cw_param else None
+    eps = float(estimator.label_smoothing)
+    # N = sum_i s_i S_i from the class masses (S_i as in _linear_loss).
+    weights = np.ones(len(mass)) if cw is None else cw
+    if sigmoid:
+        neg, pos = (mass[0], mass[1])
+        total = pos + neg
+        pos_s, neg_s = (1 - eps) * pos + eps * total / 2, (1 - eps) * neg + eps * total / 2
+        n_labels = L if multilabel else 1
+        whole = (weights[1] * pos_s + weights[0] * neg_s) / n_labels
+    else:
+        whole = (1 - eps) * float(weights @ mass) + eps * float(weights.mean()) * float(mass.sum())
+    scale = max(s["sw_max"] for s in summaries) if sample_weight is not None else 1.0
+    if not (whole > 0 and scale > 0):
+        raise ValueError("sample_weight must contain at least one non-zero number")
+    spec = _dask._BlockSpec(
+        dtype=dtype,
+        kind=kind,
+        multilabel=multilabel,
+        classes=classes,
+        class_weight_dict=None if cw is None else dict(zip(keys, cw.tolist())),
+        class_weight=cw,
+        fit_intercept=estimator.fit_intercept,
+        label_smoothing=eps,
+        n_threads=_loss.max_threads(),
+        normaliser=(whole / scale, scale),
+    )
+    n_outputs = L if multilabel else (1 if k == 2 else k)
+    objective = _dask.DaskLinearModelLoss(
+        blocks, spec, n_samples=n_samples, n_features=n_features, n_outputs=n_outputs,
+        link="sigmoid" if sigmoid else "softmax", mass=mass, C=estimator.C,
+        l1_ratio=estimator.l1_ratio, compute=compute,
+    )  # fmt: skip
+    return objective, classes, names
 
 
 class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
@@ -522,6 +658,8 @@ class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
         self : CrossEntropyClassifier
             The fitted estimator.
         """
+        if _dask.any_dask(X, y, sample_weight):
+            return self._fit_dask(X, y, sample_weight)
         X, y = validate_data(
             self,
             X,
@@ -590,6 +728,54 @@ class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
 
     def _solver(self, loss):
         return _solvers.pick_solver(self.solver, loss)
+
+    def _fit_dask(self, X, y, sample_weight):
+        """Fit on dask arrays: the data stay on the workers (see skxent._dask)."""
+        loss, classes, names = _dask_objective(self, X, y, sample_weight)
+        solver = self.solver
+        if solver in ("sgd", "adam"):
+            raise NotImplementedError(
+                f"solver={solver!r} is not available for dask arrays: use partial_fit "
+                "on blocks (for example dask_ml.wrappers.Incremental), or a deterministic "
+                "solver"
+            )
+        if solver == "auto":
+            solver = "newton-cholesky" if loss.n_dof <= 500 else "newton-cg"
+            if loss.l1 > 0:
+                solver = "newton-cd"
+        else:
+            solver = _solvers.pick_solver(solver, loss)
+        if solver == "newton-cd" and loss.n_dof > _solvers.EXPLICIT_CD_MAX_DOF:
+            raise NotImplementedError(
+                f"l1_ratio > 0 on dask arrays needs the Hessian on the client: at most "
+                f"{_solvers.EXPLICIT_CD_MAX_DOF} coefficients; this model has {loss.n_dof}"
+            )
+        w0 = None
+        if self.warm_start and hasattr(self, "coef_"):
+            if np.shape(self.coef_) == (loss.n_outputs, loss.n_features):
+                w0 = loss.pack(self.coef_, self.intercept_)
+        w0 = loss.init_coef() if w0 is None else w0
+        self.classes_ = classes
+        monitor = _IterationMonitor(self, None, X, y, None, loss, self.verbose)
+        if solver == "newton-cd":
+            result = _solvers.newton_cd_explicit(
+                loss, w0, max_iter=self.max_iter, tol=self.tol, callback=monitor
+            )
+        else:
+            result = _solvers.run_deterministic(
+                solver, loss, w0, max_iter=self.max_iter, tol=self.tol, callback=monitor
+            )
+        if not result.converged:
+            _warn_not_converged(solver, result)
+        self.coef_, self.intercept_ = loss.coef_intercept(result.w)
+        self.n_iter_ = np.array([result.n_iter], dtype=np.int32)
+        self.n_features_in_ = loss.n_features
+        if names is not None:
+            self.feature_names_in_ = names
+        else:
+            self.__dict__.pop("feature_names_in_", None)
+        self.__dict__.pop("_partial", None)
+        return self
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":

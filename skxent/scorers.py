@@ -26,6 +26,9 @@ True
 """
 
 import copy
+import functools
+import importlib.abc
+import importlib.util
 import inspect
 import sys
 import warnings
@@ -348,6 +351,86 @@ def _install_or_warn():
 
 
 REGISTERED_WITH_SKLEARN = _install_or_warn()
+
+
+# ---------------------------------------------------------------------------
+# dask-ml: its wrappers score dask arrays with a scorer table of their own
+# ---------------------------------------------------------------------------
+
+
+def _metric_for_dask_ml(func, fixed, y_true, y_pred, compute=True, **kwargs):
+    """A skxent metric as dask-ml's scorers call theirs (with ``compute=``).
+
+    skxent's metrics reduce dask arrays block by block and return the number
+    (``compute=False`` is not kept lazy).
+    """
+    return func(y_true, y_pred, **fixed, **kwargs)
+
+
+def _register_with_dask_ml(module):
+    """Add skxent's names to ``dask_ml.metrics.scorer.SCORERS``.
+
+    dask-ml's ``Incremental`` and friends score dask input through that table
+    (``get_scorer(name, compute=...)``) and refuse other names.
+    """
+    table = getattr(module, "SCORERS", None)
+    if not isinstance(table, dict):
+        return
+    for name, (func, response_method, kwargs) in _BUILTIN.items():
+        metric = functools.partial(_metric_for_dask_ml, func, dict(kwargs))
+        metric.__name__ = getattr(func, "__name__", name)
+        table[name] = (metric, {"greater_is_better": False, "response_method": response_method})
+
+
+class _CallbackLoader(importlib.abc.Loader):
+    """A loader that runs a callback once the module it loads is executed."""
+
+    def __init__(self, loader, callback):
+        self.loader = loader
+        self.callback = callback
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        self.callback(module)
+
+
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Run ``callback(module)`` when the module ``name`` is imported (once)."""
+
+    def __init__(self, name, callback):
+        self.name = name
+        self.callback = callback
+        self.searching = False
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name or self.searching:
+            return None
+        self.searching = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self.searching = False
+        if spec is None or spec.loader is None:
+            return None
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        spec.loader = _CallbackLoader(spec.loader, self.callback)
+        return spec
+
+
+def _after_import(name, callback):
+    """``callback(module)`` now if ``name`` is imported, else when it is."""
+    module = sys.modules.get(name)
+    if module is not None:
+        callback(module)
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, callback))
+
+
+_after_import("dask_ml.metrics.scorer", _register_with_dask_ml)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,206 @@
+"""CrossEntropyClassifier.fit on dask arrays, on a real distributed.LocalCluster.
+
+The data are made on the workers (``dask.array.random`` with a seed), so the
+client never holds them; the reference is the in-memory fit of the same data
+(computed once, here, for the comparison only).  The cluster has two worker
+processes on 127.0.0.1 and is stopped at the end.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+from skxent import CrossEntropyClassifier  # noqa: E402
+from skxent._linear_loss import LinearModelLoss  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    )  # fmt: skip
+    with distributed.Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def _problem(n_classes, n=40_000, d=8, blocks=8, seed=0, dtype=np.float64):
+    """X, y (and weights) made on the workers by a seeded generator."""
+    rng = da.random.default_rng(seed)
+    X = rng.standard_normal((n, d), chunks=(n // blocks, d)).astype(dtype)
+    coef = np.random.default_rng(seed).normal(size=(d, n_classes))
+    scores = X.astype(np.float64) @ coef + rng.gumbel(
+        size=(n, n_classes), chunks=(n // blocks, n_classes)
+    )
+    y = scores.argmax(axis=1)
+    sw = rng.uniform(0.2, 3.0, size=n, chunks=n // blocks)
+    return X, y, sw
+
+
+def _objective(X, y, sw, clf):
+    """The in-memory objective (the same function as the fit's) at clf's solution."""
+    k = clf.classes_.shape[0]
+    link, K = ("sigmoid", 1) if k == 2 else ("softmax", k)
+    loss = LinearModelLoss(np.asarray(X, dtype=np.float64), np.searchsorted(clf.classes_, y),
+                           link=link, n_outputs=K, sample_weight=sw, C=clf.C)  # fmt: skip
+    return loss.loss(loss.pack(clf.coef_, clf.intercept_))
+
+
+@pytest.mark.parametrize(
+    "n_classes, weighted, solver",
+    [
+        (2, False, "auto"),
+        (2, True, "auto"),
+        (4, False, "auto"),
+        (4, True, "lbfgs"),
+        (3, True, "newton-cg"),
+    ],
+)
+def test_same_fit_as_in_memory(client, n_classes, weighted, solver):
+    X, y, sw = _problem(n_classes)
+    Xm, ym, swm = client.compute([X, y, sw], sync=True)
+    kw = dict(solver=solver, tol=1e-10, max_iter=500)
+    dist = CrossEntropyClassifier(**kw).fit(X, y, sample_weight=sw if weighted else None)
+    mem = CrossEntropyClassifier(**kw).fit(Xm, ym, sample_weight=swm if weighted else None)
+    s = swm if weighted else None
+    f_dist, f_mem = _objective(Xm, ym, s, dist), _objective(Xm, ym, s, mem)
+    assert f_dist == pytest.approx(f_mem, rel=1e-10)
+    assert_allclose(dist.coef_, mem.coef_, rtol=0, atol=1e-8)
+    assert_allclose(dist.intercept_, mem.intercept_, rtol=0, atol=1e-8)
+    assert_array_equal(dist.classes_, mem.classes_)
+    proba = dist.predict_proba(X)
+    assert isinstance(proba, da.Array)
+    assert_allclose(proba.compute(), mem.predict_proba(Xm), rtol=1e-7, atol=1e-12)
+    assert dist.score(X, y) == pytest.approx(mem.score(Xm, ym))
+
+
+def test_float32_kept(client):
+    # float32 data: products and per-chunk sums in float32 (the in-memory path
+    # groups rows into other chunks), so the two fits agree to float32 noise.
+    X, y, _ = _problem(3, dtype=np.float32)
+    Xm, ym = client.compute([X, y], sync=True)
+    dist = CrossEntropyClassifier(tol=1e-6).fit(X, y)
+    mem = CrossEntropyClassifier(tol=1e-6).fit(Xm, ym)
+    assert dist.coef_.dtype == np.float32
+    assert _objective(Xm, ym, None, dist) == pytest.approx(_objective(Xm, ym, None, mem), rel=1e-7)
+    assert_allclose(dist.coef_, mem.coef_, atol=1e-4)
+
+
+def test_multilabel_soft_targets_class_weights_and_l1(client):
+    X, y, sw = _problem(3, n=12_000, d=5, blocks=4)
+    Xm, ym, swm = client.compute([X, y, sw], sync=True)
+    Y = da.stack([y == 0, y == 2], axis=1).astype(int)
+    T = da.eye(3, chunks=3)[y] * 0.8 + 0.2 / 3
+    cases = [
+        (
+            dict(multilabel=True, class_weight={1: 2.0}),
+            Y,
+            np.column_stack([ym == 0, ym == 2]).astype(int),
+        ),
+        (dict(label_smoothing=0.1, class_weight="balanced"), y, ym),
+        ({}, T, np.eye(3)[ym] * 0.8 + 0.2 / 3),
+        (dict(l1_ratio=0.5, C=0.05), y, ym),
+    ]  # fmt: skip
+    for kwargs, target, target_mem in cases:
+        dist = CrossEntropyClassifier(tol=1e-10, **kwargs).fit(X, target, sample_weight=sw)
+        mem = CrossEntropyClassifier(tol=1e-10, **kwargs).fit(Xm, target_mem, sample_weight=swm)
+        assert_allclose(dist.coef_, mem.coef_, atol=1e-6, err_msg=str(kwargs))
+        if kwargs.get("l1_ratio"):
+            assert_array_equal(dist.coef_ == 0, mem.coef_ == 0)
+
+
+def test_dataframe_sets_feature_names(client):
+    dd = pytest.importorskip("dask.dataframe")
+    X, y, _ = _problem(2, n=8000, d=4, blocks=4)
+    frame = dd.from_dask_array(X, columns=["a", "b", "c", "d"])
+    clf = CrossEntropyClassifier().fit(frame, dd.from_dask_array(y))
+    assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    assert clf.predict(frame).compute().shape == (8000,)
+
+
+def test_a_block_with_nan_names_its_row(client):
+    X, y, _ = _problem(2, n=8000, d=4, blocks=4)
+    X = da.where((da.arange(8000) == 5123)[:, None], np.nan, X)
+    with pytest.raises(ValueError, match="row 5123"):
+        CrossEntropyClassifier().fit(X, y)
+
+
+def test_a_worker_killed_mid_fit_changes_nothing(client):
+    X, y, _ = _problem(4, n=400_000, d=20, blocks=8)
+    reference = CrossEntropyClassifier(solver="lbfgs", tol=1e-8).fit(X, y)
+    killed = {}
+
+    def kill():
+        time.sleep(1.0)
+        worker = sorted(client.scheduler_info()["workers"])[0]
+        killed["at"] = time.perf_counter()
+        client.run(os._exit, 1, workers=[worker])
+
+    killer = threading.Thread(target=kill)
+    t0 = time.perf_counter()
+    killer.start()
+    faulted = CrossEntropyClassifier(solver="lbfgs", tol=1e-8).fit(X, y)
+    done = time.perf_counter()
+    killer.join()
+    assert t0 < killed["at"] < done, "the worker was not killed during the fit"
+    # The lost blocks are made again from their seed and the partial sums added
+    # in block order; only BLAS's rounding on memory laid out by another
+    # process may differ (a few ulps).
+    assert_allclose(faulted.coef_, reference.coef_, rtol=1e-12, atol=1e-15)
+    assert_array_equal(faulted.n_iter_, reference.n_iter_)
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_data_larger_than_a_worker_fits_with_a_small_client():
+    # Two workers of 1 GiB each and X of 1.5 GiB, made on the workers; the
+    # client (a subprocess, so that its peak memory is its own) stays small.
+    script = textwrap.dedent(
+        """
+        import json, resource, sys
+        import numpy as np
+        import dask.array as da
+        import distributed
+        from skxent import CrossEntropyClassifier
+
+        if __name__ == "__main__":
+            cluster = distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, memory_limit="1GiB", host="127.0.0.1",
+                dashboard_address=None,
+            )
+            with distributed.Client(cluster) as client:
+                n, d = 10_500_000, 20
+                rng = da.random.default_rng(0)
+                X = rng.standard_normal((n, d), chunks=(250_000, d))
+                y = (X[:, 0] - 0.5 * X[:, 1] + rng.logistic(size=n, chunks=250_000) > 0)
+                before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+                clf = CrossEntropyClassifier(tol=1e-6).fit(X, y.astype(int))
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+                print(json.dumps({"x_bytes": X.nbytes, "before": before, "client_peak": peak,
+                                  "coef": clf.coef_[0, :2].tolist()}))
+            cluster.close()
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["x_bytes"] > 1.5 * 2**30 - 1
+    # The client process holds the scheduler and the libraries (a few hundred
+    # MB before the fit); the fit adds little to its peak, nothing like X.
+    assert result["client_peak"] < 0.5 * result["x_bytes"]
+    assert result["client_peak"] - result["before"] < 0.05 * result["x_bytes"]
+    # the planted model: a logistic of x0 - 0.5 x1
+    assert result["coef"] == pytest.approx([1.0, -0.5], abs=0.01)
