@@ -1,7 +1,7 @@
 """
-==============================================
+===============================================
 Choosing C: cross entropy on the folds, in bits
-==============================================
+===============================================
 
 :class:`~skxent.CrossEntropyClassifierCV` fits, on every fold, the whole path
 of ``C`` from the strongest penalty to the weakest, each fit starting from the
