@@ -291,27 +291,38 @@ class _BlockSpec:
         self.__dict__.update(kwargs)
 
 
-def _block_objective(X, y, sw, spec):
-    from ._linear_loss import LinearModelLoss
+def block_targets(y, sw, spec):
+    """One block's encoded targets and weights: made once, kept with the block.
+
+    Every evaluation then builds the block's objective from X and these,
+    with no encoding and no checks again.
+    """
     from ._validation import fit_targets
 
-    X = _as_float(X, spec.dtype)
-    y = np.asarray(y)
-    sw = None if sw is None else np.asarray(sw, dtype=np.float64).reshape(-1)
     targets = fit_targets(
-        y, class_weight=spec.class_weight_dict, multilabel=spec.multilabel,
+        np.asarray(y), class_weight=spec.class_weight_dict, multilabel=spec.multilabel,
         classes=spec.classes if spec.kind == "labels" else None,
     )  # fmt: skip
-    return LinearModelLoss.from_targets(
-        X, targets, sample_weight=sw, fit_intercept=spec.fit_intercept,
-        label_smoothing=spec.label_smoothing, C=np.inf, n_threads=spec.n_threads,
-        drop_empty_columns=False, normaliser=spec.normaliser,
+    encoded = targets.indices if targets.indices is not None else targets.matrix
+    weights = None if sw is None else np.asarray(sw, dtype=np.float64).reshape(-1)
+    return encoded, weights
+
+
+def _block_objective(X, state, spec):
+    from ._linear_loss import LinearModelLoss
+
+    encoded, weights = state
+    return LinearModelLoss(
+        _as_float(X, spec.dtype), encoded, link=spec.link, n_outputs=spec.n_outputs,
+        fit_intercept=spec.fit_intercept, sample_weight=weights,
+        class_weight=spec.class_weight, label_smoothing=spec.label_smoothing, C=np.inf,
+        n_threads=1, drop_empty_columns=False, normaliser=spec.normaliser,
     )  # fmt: skip
 
 
-def block_loss_gradient(X, y, sw, spec, w, curvature):
+def block_loss_gradient(X, state, spec, w, curvature):
     """(loss, X^T G, column sums of G[, K x K curvature of the softmax Hessian])."""
-    loss = _block_objective(X, y, sw, spec)
+    loss = _block_objective(X, state, spec)
     with loss:
         f, g, point = loss.loss_gradient(w, return_raw=True)
     out = [f, g]
@@ -331,28 +342,28 @@ def _output_curvature(loss, point):
     return np.asarray(point.hdiag2, dtype=np.float64).sum(axis=0)
 
 
-def block_loss(X, y, sw, spec, w):
-    loss = _block_objective(X, y, sw, spec)
+def block_loss(X, state, spec, w):
+    loss = _block_objective(X, state, spec)
     with loss:
         return loss.loss(w)
 
 
-def block_hessp(X, y, sw, spec, w, v):
-    loss = _block_objective(X, y, sw, spec)
+def block_hessp(X, state, spec, w, v):
+    loss = _block_objective(X, state, spec)
     with loss:
         _, _, point = loss.loss_gradient(w, return_raw=True)
         return loss.hessp(point, exact=True)(v)
 
 
-def block_hessian(X, y, sw, spec, w):
-    loss = _block_objective(X, y, sw, spec)
+def block_hessian(X, state, spec, w):
+    loss = _block_objective(X, state, spec)
     with loss:
         return loss.hessian(w)
 
 
-def block_second_moment(X, y, sw, spec, full):
+def block_second_moment(X, state, spec, full):
     """sum_i s~_i x~_i x~_i^T of the block (its diagonal unless ``full``)."""
-    loss = _block_objective(X, y, sw, spec)
+    loss = _block_objective(X, state, spec)
     Xt = loss.X
     weights = loss.effective_weight()
     if loss.fit_intercept:
@@ -381,7 +392,15 @@ class DaskLinearModelLoss:
 
     def __init__(self, blocks, spec, *, n_samples, n_features, n_outputs, link, mass, C,
                  l1_ratio, compute):  # fmt: skip
-        self.blocks = blocks
+        import dask
+
+        spec.link, spec.n_outputs = link, n_outputs
+        # The encoded targets of every block, computed once and kept (on the
+        # workers of a cluster, where they are made again from the data if a
+        # worker is lost): every evaluation reads X again, but encodes nothing.
+        task = dask.delayed(block_targets, pure=True)
+        states = dask.persist(*[task(y, sw, spec) for _, y, sw in blocks])
+        self.blocks = [(X, state) for (X, _, _), state in zip(blocks, states)]
         self.spec = spec
         self.compute = compute
         self.n_samples, self.n_features, self.n_outputs = n_samples, n_features, n_outputs
@@ -425,9 +444,8 @@ class DaskLinearModelLoss:
     def _map(self, func, *args):
         import dask
 
-        tasks = [
-            dask.delayed(func, pure=True)(X, y, sw, self.spec, *args) for X, y, sw in self.blocks
-        ]
+        task = dask.delayed(func, pure=True)
+        tasks = [task(X, state, self.spec, *args) for X, state in self.blocks]
         return self.compute(tasks)
 
     def init_coef(self):

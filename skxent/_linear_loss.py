@@ -345,7 +345,9 @@ class LinearModelLoss:
         self.runner.__exit__(*exc)
 
     def _kernel_threads(self, size):
-        return 1 if self.runner.parallel else _loss.default_threads(size)
+        if self.runner.parallel or self.runner.n_threads == 1:
+            return 1
+        return _loss.default_threads(size)
 
     # -- coefficients ----------------------------------------------------------
 

@@ -157,10 +157,12 @@ def lbfgs(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
 # ---------------------------------------------------------------------------
 
 
-def _line_search(loss, w, f, g, p, *, max_halvings=20):
+def _line_search(loss, w, f, g, p, *, max_halvings=20, evaluate=None):
     """Backtracking (Armijo) along p from the unit step.
 
-    Returns ``(t, w, f, g, raw, rounding)``; ``t = 0`` when no step helped.
+    ``evaluate(w)`` gives ``(f, g, state)`` at a trial point (default: the
+    objective's ``loss_gradient`` with the point's raw scores as state).
+    Returns ``(t, w, f, g, state, rounding)``; ``t = 0`` when no step helped.
     Near the optimum rounding can hide the decrease that the quadratic model
     predicts; a step that keeps f within a few ulps and reduces the gradient
     is then accepted (``rounding=True``), as scikit-learn's Newton solvers do.
@@ -171,9 +173,14 @@ def _line_search(loss, w, f, g, p, *, max_halvings=20):
         slope = -float(g @ g)
     t = 1.0
     eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps) * max(1.0, abs(f))
+    if evaluate is None:
+
+        def evaluate(w):
+            return loss.loss_gradient(w, return_raw=True)
+
     for _ in range(max_halvings):
         w_new = w + t * p
-        f_new, g_new, raw = loss.loss_gradient(w_new, return_raw=True)
+        f_new, g_new, raw = evaluate(w_new)
         if f_new <= f + 1e-4 * t * slope:
             return t, w_new, f_new, g_new, raw, f_new > f - eps_f
         if f_new <= f + eps_f and np.abs(g_new).max() < np.abs(g).max():
@@ -318,12 +325,15 @@ def newton_cholesky(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
     w = np.array(w0, dtype=np.float64)
     null_block = loss.n_outputs if loss.link == "softmax" else 0
     stalled = 0
+    f, g, H = loss.hessian(w)
     for n_iter in range(1, max_iter + 1):
-        f, g, H = loss.hessian(w)
         if np.abs(g).max() <= tol and n_iter > 1:
             return SolverResult(w, n_iter - 1)
         p = _solve_newton(H, g, null_block)
-        t, w, f, g, _, rounding = _line_search(loss, w, f, g, p)
+        # Trial points get the Hessian too: an accepted step (the usual case)
+        # then needs no second pass over the data for the next iteration.
+        t, w, f, g, H_new, rounding = _line_search(loss, w, f, g, p, evaluate=loss.hessian)
+        H = H_new if H_new is not None else H
         stalled += bool(rounding)
         end = _newton_step_ends(n_iter, t, w, f, g, tol, stalled, callback, loss.dtype)
         if end is not None:
