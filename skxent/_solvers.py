@@ -189,13 +189,16 @@ def _line_search(loss, w, f, g, p, *, max_halvings=20, evaluate=None):
     return 0.0, w, f, g, None, True
 
 
-def _pcg(hessp, g, precond, *, rtol, maxiter, patience=10):
+def _pcg(hessp, g, precond, *, rtol, maxiter, patience=10, floor=0.0):
     """Preconditioned conjugate gradients for H p = -g.
 
     Stops at ``||r|| <= rtol ||g||``, after ``maxiter`` products, or when the
     residual has not reached a new minimum for ``patience`` products: with
     float32 data the products are only float32-accurate and CG then wanders
-    instead of converging.  Returns ``(p, n_products, stagnated)``.
+    instead of converging.  Returns ``(p, n_products, stagnated)``, where
+    ``stagnated`` means that it stopped so with a residual within ``floor``
+    (relative to ``||g||``, the precision of the products) of the target:
+    the arithmetic, not a slow but honest convergence, held it back.
     """
     p = np.zeros_like(g)
     r = -g
@@ -213,7 +216,7 @@ def _pcg(hessp, g, precond, *, rtol, maxiter, patience=10):
         if not curv > 0:  # rounding; the objective is convex
             if n_hessp == 1:
                 p = z
-            break
+            return p, n_hessp, best <= floor * float(np.linalg.norm(g))
         a = rz / curv
         p = p + a * d
         r = r - a * Hd
@@ -225,7 +228,7 @@ def _pcg(hessp, g, precond, *, rtol, maxiter, patience=10):
         else:
             since_best += 1
             if since_best >= patience:
-                return p, n_hessp, True
+                return p, n_hessp, best <= floor * float(np.linalg.norm(g))
         z = precond(r) if precond is not None else r
         rz_new = float(r @ z)
         d = z + (rz_new / rz) * d
@@ -264,11 +267,14 @@ def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=T
     CG stops at the forcing tolerance ``min(0.5, sqrt(||g||)) ||g||``
     (Eisenstat & Walker; scikit-learn's ``_newton_cg`` uses the same), which
     makes the outer iterations superlinear.  The preconditioner is a
-    Kronecker-factored Hessian (:func:`kfac_preconditioner`).
+    Kronecker-factored Hessian (:class:`KFAC`), or with many outputs the
+    Hessian's diagonal blocks (:class:`BlockJacobi`).
     """
     w = np.array(w0, dtype=np.float64)
     f, g, raw = loss.loss_gradient(w, return_raw=True)
-    kfac = KFAC(loss) if precondition else None
+    kfac = None
+    if precondition:
+        kfac = BlockJacobi(loss) if BlockJacobi.suits(loss) else KFAC(loss)
     stalled = 0
     for n_iter in range(1, max_iter + 1):
         if np.abs(g).max() <= tol and n_iter > 1:
@@ -279,7 +285,10 @@ def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=T
         # Hessian-vector products carry the rounding of X's dtype: CG cannot
         # reduce the residual below a few ulps of it.
         rtol = max(min(0.5, math.sqrt(gnorm)), 100 * loss.eps)
-        p, _, stagnated = _pcg(hessp, g, precond, rtol=rtol, maxiter=max(10, min(200, g.size)))
+        p, _, stagnated = _pcg(
+            hessp, g, precond, rtol=rtol, maxiter=max(10, min(200, g.size)),
+            floor=1e4 * loss.eps,
+        )  # fmt: skip
         t, w, f, g, raw, rounding = _line_search(loss, w, f, g, p)
         stalled += bool(rounding) + bool(stagnated)
         end = _newton_step_ends(n_iter, t, w, f, g, tol, stalled, callback, loss.dtype)
@@ -829,6 +838,84 @@ class KFAC:
             if Ub is not None:
                 R = Ub @ R
             return R.ravel()
+
+        return apply
+
+
+# From this many outputs on, newton-cg preconditions with BlockJacobi rather
+# than KFAC (measured: similar at 250 classes, better at 1000, worse at 100).
+BLOCK_JACOBI_MIN_OUTPUTS = 200
+
+
+class BlockJacobi:
+    r"""``r -> M^{-1} r`` with M the Hessian's diagonal blocks, one per output.
+
+    Block c is ``X~^T diag(r_c) X~ + l2 I`` with ``r_c = s~ p_c (1 - p_c)`` for
+    softmax (the exact diagonal block: the cross-class blocks
+    ``-X~^T diag(s~ p_c p_e) X~`` are left out) and the Hessian diagonal of
+    output c for sigmoids (exact: their outputs do not couple).  With many
+    classes each row weighs on few of them, which the Kronecker factors of
+    :class:`KFAC` average away: there these blocks cut conjugate gradients'
+    products about fourfold (1000 classes of 20 samples in 128 features).
+    Each block sums its ``4 (d + 1)`` heaviest rows exactly and the rest of its
+    weight times the rows' mean second moment (K-FAC's B).
+    """
+
+    def __init__(self, objective):
+        self.obj = objective
+
+    @staticmethod
+    def suits(objective):
+        """Dense X, many outputs, and blocks that fit in memory (200 MB)."""
+        d1 = objective.n_features + objective.fit_intercept
+        return (
+            not objective.sparse
+            and hasattr(objective, "X")
+            and objective.n_outputs >= BLOCK_JACOBI_MIN_OUTPUTS
+            and objective.n_outputs * d1 * d1 <= 25_000_000
+        )
+
+    def __call__(self, point):
+        from scipy.special import softmax
+
+        obj = self.obj
+        K, d = obj.n_outputs, obj.n_features
+        d1 = d + obj.fit_intercept
+        if obj.link == "softmax":
+            P = softmax(np.asarray(point.raw2, dtype=np.float64), axis=1)
+            R = obj.effective_weight()[:, None] * P * (1.0 - P)
+        else:
+            R = np.asarray(point.hdiag2, dtype=np.float64)
+        # The rows' mean second moment B (computed once, as K-FAC's) stands in
+        # for the light rows of each block: a block is its heaviest rows,
+        # summed exactly, plus the rest of its weight times B.
+        beta, U = KFAC(obj)._feature_factor()
+        B = (U * beta) @ U.T if U is not None else np.diag(beta)
+        most = min(max(4 * d1, 256), R.shape[0])
+        blocks = np.empty((K, d1, d1))
+        ridge = np.full(d1, obj.l2)
+        if obj.fit_intercept:
+            ridge[-1] = 0.0
+        for c in range(K):
+            r = R[:, c]
+            rows = np.sort(np.argpartition(r, -most)[-most:]) if most < r.shape[0] else None
+            rc = r if rows is None else r[rows]
+            Xc = np.asarray(obj.X if rows is None else obj.X[rows], dtype=np.float64)
+            block = blocks[c]
+            Xr = Xc.T * rc
+            block[:d, :d] = Xr @ Xc
+            if obj.fit_intercept:
+                block[:d, d] = block[d, :d] = Xr.sum(axis=1)
+                block[d, d] = rc.sum()
+            rest = float(r.sum() - rc.sum())
+            if rest > 0:
+                block += rest * B
+            block[np.diag_indices(d1)] += ridge + 1e-12 * max(np.trace(block) / d1, 1e-300)
+        inverse = np.linalg.inv(blocks)
+
+        def apply(v):
+            V = v.reshape(d1, K)
+            return np.einsum("kij,jk->ik", inverse, V).ravel()
 
         return apply
 
