@@ -107,10 +107,40 @@ def _demo(args):
 
 
 def _bench(args):
-    from ._bench import run
+    from .benchmarks import run
 
-    run(args.n, args.k, args.repeats, args.seed)
+    def progress(text):
+        print(text, file=sys.stderr, flush=True)
+
+    run(
+        args.n,
+        args.k,
+        args.repeats,
+        args.seed,
+        cases=args.cases,
+        dtypes=args.dtypes,
+        progress=progress,
+    )
     return 0
+
+
+def _add_bench_arguments(parser):
+    from .benchmarks import CASES, DTYPES
+
+    parser.add_argument("--n", type=int, default=10**6, help="samples (default 10**6)")
+    parser.add_argument("--k", type=int, default=10, help="classes (default 10)")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs of each (default 7)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        choices=CASES,
+        default=list(CASES),
+        help="which cases to run (default: all)",
+    )
+    parser.add_argument(
+        "--dtypes", nargs="+", choices=DTYPES, default=list(DTYPES), help="(default: both)"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -374,6 +404,7 @@ def _compute_scores(args):
     except (ValueError, TypeError) as exc:
         raise ScoreError(_located(exc, tables)) from None
 
+
 def _score(args):
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -400,6 +431,7 @@ def _score(args):
         note = "  (gamma=2)" if name == "focal_cross_entropy" else ""
         print(f"  {name:<{width}}  {value:>16.10f}  {units[name]}{note}".rstrip())
     return 0
+
 
 _SCORE_EPILOG = """\
 Files: CSV as numpy.savetxt writes it (comma or whitespace separated, '#'
@@ -490,10 +522,13 @@ def build_parser():
     _add_score_arguments(score)
     score.set_defaults(func=_score)
 
-    bench = sub.add_parser("bench", help="benchmarks against scikit-learn")
-    from ._bench import add_arguments
-
-    add_arguments(bench)
+    bench = sub.add_parser(
+        "bench",
+        help="benchmarks against scikit-learn",
+        description="Time skxent against scikit-learn in one process, on the same data, "
+        "and print the ratios with the machine, the versions and its load during the run.",
+    )
+    _add_bench_arguments(bench)
     bench.set_defaults(func=_bench)
     return parser
 

@@ -127,7 +127,7 @@ def test_classifier_markers_are_where_the_classifier_is():
 
 def _public_names():
     names = []
-    for module in ("skxent.metrics", "skxent.loss", "skxent.scorers"):
+    for module in ("skxent.metrics", "skxent.loss", "skxent.scorers", "skxent.benchmarks"):
         mod = importlib.import_module(module)
         names += [(module, name) for name in mod.__all__]
     names.append(("skxent", "show_config"))
