@@ -185,6 +185,11 @@ def _read_npy(path, role):
     try:
         values = np.load(path, allow_pickle=False)
     except (ValueError, EOFError, OSError) as exc:
+        if "allow_pickle" in str(exc) or "pickled" in str(exc):
+            raise ScoreError(
+                f"{role} file {path!r}: holds Python objects (an object array), which this "
+                "command does not load; save numbers, or text labels, with numpy.save"
+            ) from None
         raise ScoreError(
             f"{role} file {path!r}: cannot load it as .npy ({_one_line(exc)})"
         ) from None
@@ -205,6 +210,22 @@ def _read_npy(path, role):
     return _Table(role, path, values, None)
 
 
+def _is_number(cell):
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _header_error(role, path, number, cells):
+    shown = ", ".join(repr(cell) for cell in cells[:4]) + (", ..." if len(cells) > 4 else "")
+    return ScoreError(
+        f"{role} file {path!r}, line {number}: looks like a header row ({shown}), not data; "
+        "remove that line, or make it a comment by starting it with '#'"
+    )
+
+
 def _read_table(path, role, *, text=False):
     """Read a CSV (as ``numpy.savetxt`` writes it) or a ``.npy`` file.
 
@@ -219,17 +240,33 @@ def _read_table(path, role, *, text=False):
             raw = f.read()
     except OSError as exc:
         raise ScoreError(f"{role} file {path!r}: cannot read it ({exc.strerror})") from None
-    if raw.startswith(b"\x93NUMPY") or path.endswith(".npy"):
+    if raw.startswith(b"\x93NUMPY"):
         return _read_npy(path, role)
+    if raw.startswith(b"PK\x03\x04"):
+        raise ScoreError(
+            f"{role} file {path!r}: a zip archive (.npz, as numpy.savez writes), not one array; "
+            "save the array alone with numpy.save"
+        )
     try:
         content = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if path.lower().endswith(".npy"):
+            raise ScoreError(
+                f"{role} file {path!r}: not a NumPy .npy file (it does not start with the "
+                ".npy header); write it with numpy.save"
+            ) from None
         line = raw[: exc.start].count(b"\n") + 1
         raise ScoreError(
             f"{role} file {path!r}, line {line}: not text (byte {exc.start} is not UTF-8); "
             "expected a CSV file or a .npy file"
         ) from None
 
+    if path.lower().endswith(".npy"):
+        what = "it is empty" if not content.strip() else "it holds text"
+        raise ScoreError(
+            f"{role} file {path!r}: not a NumPy .npy file ({what}); if it is text (CSV), "
+            "name it .csv; otherwise write it with numpy.save"
+        )
     lines = content.split("\n")
     newline_at_end = content.endswith("\n")
     if newline_at_end:
@@ -250,6 +287,13 @@ def _read_table(path, role, *, text=False):
         if n_cols is None:
             n_cols, first = len(cells), number
         elif len(cells) != n_cols:
+            if (
+                not text
+                and len(rows) == 1
+                and not any(map(_is_number, rows[0]))
+                and all(map(_is_number, cells))
+            ):
+                raise _header_error(role, path, first, rows[0])
             if truncated and len(cells) < n_cols:
                 raise ScoreError(
                     f"{role} file {path!r}, line {number}: truncated file: the last line "
@@ -277,6 +321,12 @@ def _read_table(path, role, *, text=False):
     except ValueError:
         values = None
     if values is None:  # find the offending cell
+        if (
+            len(rows) > 1
+            and not any(map(_is_number, rows[0]))
+            and all(_is_number(cell) for cells in rows[1:] for cell in cells)
+        ):
+            raise _header_error(role, path, first, rows[0])
         for i, cells in enumerate(rows):
             for j, cell in enumerate(cells):
                 try:
@@ -380,6 +430,11 @@ def _compute_scores(args):
         raise ScoreError(f"{y_pred.where()}: needs numbers; got dtype {y_pred.values.dtype}")
     if y_true.values.dtype.kind == "U" and labels is None:
         raise ScoreError(f"{y_true.where(0)}: text labels need --labels (the column order)")
+    if y_true.values.dtype.kind == "U" and len(y_true.values) > 1:
+        known = set(labels.tolist())
+        first, rest = y_true.values[0], y_true.values[1:]
+        if first not in known and all(label in known for label in rest.tolist()):
+            raise _header_error("y_true", y_true.path, y_true.lines[0], [str(first)])
     _check_same_rows(y_true, y_pred)
     tables = {"y_true": y_true, "y_pred": y_pred}
     sample_weight = None
@@ -402,7 +457,11 @@ def _compute_scores(args):
             renormalize=args.renormalize,
         )
     except (ValueError, TypeError) as exc:
-        raise ScoreError(_located(exc, tables)) from None
+        message = _located(exc, tables)
+        if "sum to 1" in message and not args.from_logits and "--from-logits" not in message:
+            # Raw scores that happen to lie in [0, 1] fail here, not on the range.
+            message += "; raw scores? pass --from-logits"
+        raise ScoreError(message) from None
 
 
 def _score(args):
