@@ -567,3 +567,49 @@ def test_bench_runs_small():
     result = run("bench", "--n", "2000", "--k", "3", "--repeats", "1")
     assert result.returncode == 0, result.stderr
     assert "log_loss" in result.stdout and "ratio" in result.stdout
+
+
+def test_demo_compares_like_with_like():
+    """The demo as a user reads it: every step labelled, both searches alike."""
+    result = run("demo", "--n", "20000")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for step, text in enumerate(
+        [
+            "Fitting CrossEntropyClassifier: 3 folds for each of 3 candidates, totalling 9 fits",
+            "Fitting LogisticRegression: 3 folds for each of 3 candidates, totalling 9 fits",
+            "Fitting each model once more at C=",
+            "Timing log_loss on n = 20,000 samples, k = 10 classes",
+        ],
+        1,
+    ):
+        assert f"[{step}/4] {text}" in out
+    rows = {
+        line.split(",")[0].strip(): line
+        for line in out.splitlines()
+        if line.strip().startswith(("CrossEntropyClassifier, tol=", "LogisticRegression, tol="))
+    }
+    assert set(rows) == {"CrossEntropyClassifier", "LogisticRegression"}
+    ce = {name: float(line.split()[2]) for name, line in rows.items()}
+    best_c = {name: line.split()[-1] for name, line in rows.items()}
+    assert best_c["CrossEntropyClassifier"] == best_c["LogisticRegression"]
+    # Same grid, same tol: the same test cross entropy to the digits printed,
+    # which is also scikit-learn's log_loss of LogisticRegression at that C.
+    assert ce["CrossEntropyClassifier"] == ce["LogisticRegression"]
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss as sk_log_loss
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+    C = float(best_c["LogisticRegression"].split("=")[1])
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, tol=1e-8, max_iter=10_000))
+    reference = sk_log_loss(y_test, model.fit(X_train, y_train).predict_proba(X_test))
+    assert ce["LogisticRegression"] == pytest.approx(reference, abs=1e-6)
+    assert "default tol=1e-4" in out and "that, not a different model" in out
+    assert "skxent is " in out and "python -m skxent bench --n 20000" in out
