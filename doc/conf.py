@@ -159,6 +159,19 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_sidebars = {"index": [], "cross_entropy": [], "migrating": [], "benchmarks": []}
-html_static_path = []
+# Pages without sub-pages get no left sidebar: it would be an empty
+# "Section Navigation" column that narrows the text.
+html_sidebars = {
+    "index": [],
+    "cross_entropy": [],
+    "migrating": [],
+    "benchmarks": [],
+    "cli": [],
+    "search": [],
+    "genindex": [],
+}
+html_static_path = ["_static"]
+html_css_files = ["skxent.css"]
+# "fit()" rather than "CrossEntropyClassifier.fit()" in a page's contents.
+toc_object_entries_show_parents = "hide"
 html_show_sourcelink = False
