@@ -14,7 +14,7 @@ cores, versions) and how busy that machine was with other work meanwhile.
 >>> from skxent import benchmarks
 >>> report = benchmarks.run(n=2000, k=3, repeats=1, cases=["log_loss"], out=None)
 >>> [case.name for case in report.cases]
-['log_loss float64 n=2000 k=3', 'log_loss float32 n=2000 k=3']
+['log_loss float64', 'log_loss float32']
 >>> report.cases[0].rel_diff < 1e-12
 True
 
@@ -85,6 +85,8 @@ class Report:
     seconds: float = 0.0
     repeats: int = 0
     extra_notes: list = field(default_factory=list)
+    #: ``(n, k)``: samples and classes of the run
+    size: tuple | None = None
 
     @property
     def busy(self):
@@ -122,8 +124,8 @@ class Report:
         noisy = [case.name for case in self.cases if case.noise > 0.25]
         if noisy and not self.busy:
             notes.append(
-                f"{len(noisy)} case(s) scattered by more than 25% between repeats "
-                f"({', '.join(noisy)}): more --repeats, or a quieter machine, would help."
+                f"The repeats of {len(noisy)} case(s) scattered by more than 25% (noise "
+                f"column): {'; '.join(noisy)}. More --repeats would make their medians firmer."
             )
         return notes
 
@@ -139,6 +141,12 @@ class Report:
         ]
         if m["environment"]:
             lines.append(f"environment: {m['environment']}")
+        if self.size is not None:
+            n, k = self.size
+            lines.append(
+                f"size:     n = {n:,} samples, k = {k} classes (the sigmoid cases: "
+                f"n * k = {n * k:,} samples)"
+            )
         width = max([len(case.name) for case in self.cases] + [4])
         lines.append(
             f"{'case':<{width}}  {'skxent':>9}  {'reference':>9}  {'ratio':>7}  "
@@ -337,7 +345,8 @@ def _case(name, ours, theirs, repeats, reference, rel_diff, threads=None):
 
 def _say(progress, name, repeats):
     if progress is not None:
-        progress(f"timing {name} ({repeats} runs of each side) ...")
+        runs = f"{repeats} run{'s' if repeats != 1 else ''}"
+        progress(f"timing {name} ({runs} of each side) ...")
 
 
 def _log_loss_cases(n, k, repeats, rng, dtypes, progress):
@@ -347,7 +356,7 @@ def _log_loss_cases(n, k, repeats, rng, dtypes, progress):
 
     cases = []
     for dtype in dtypes:
-        name = f"log_loss {dtype} n={n} k={k}"
+        name = f"log_loss {dtype}"
         _say(progress, name, repeats)
         proba = rng.dirichlet(np.ones(k), n).astype(dtype)
         y = rng.integers(0, k, n)
@@ -374,7 +383,8 @@ def _loss_cases(name, link, sk_loss, raw, y, repeats, thread_counts, progress):
     loss_b, grad_b = np.empty(n, dtype), np.empty_like(raw)
     cases = []
     for threads in thread_counts:
-        _say(progress, f"{name} {dtype.name} threads={threads}", repeats)
+        label = f"{name} {dtype.name}, {threads} thread{'s' if threads > 1 else ''}"
+        _say(progress, label, repeats)
         out_a = dict(loss_out=loss_a, gradient_out=grad_a, n_threads=threads)
         out_b = dict(loss_out=loss_b, gradient_out=grad_b, n_threads=threads)
         ours = partial(loss_gradient, y, raw, link=link, **out_a)
@@ -385,7 +395,7 @@ def _loss_cases(name, link, sk_loss, raw, y, repeats, thread_counts, progress):
 
         cases.append(
             _case(
-                f"{name} {dtype.name} threads={threads}",
+                label,
                 ours,
                 theirs,
                 repeats,
@@ -404,7 +414,7 @@ def _softmax_cases(n, k, repeats, rng, dtypes, thread_counts, progress):
     for dtype in dtypes:
         raw = rng.standard_normal((n, k)).astype(dtype)
         y = rng.integers(0, k, n).astype(dtype)
-        name = f"loss_gradient softmax n={n} k={k}"
+        name = "loss_gradient softmax"
         loss = HalfMultinomialLoss(n_classes=k)
         cases += _loss_cases(name, "softmax", loss, raw, y, repeats, thread_counts, progress)
     return cases
@@ -419,7 +429,7 @@ def _sigmoid_cases(n, k, repeats, rng, dtypes, thread_counts, progress):
     for dtype in dtypes:
         raw = rng.standard_normal(n * k).astype(dtype)
         y = rng.integers(0, 2, n * k).astype(dtype)
-        name = f"loss_gradient sigmoid n={n * k}"
+        name = "loss_gradient sigmoid"
         loss = HalfBinomialLoss()
         cases += _loss_cases(name, "sigmoid", loss, raw, y, repeats, thread_counts, progress)
     return cases
@@ -434,7 +444,7 @@ def _thread_cases(n, k, repeats, rng, dtypes, progress):
         y = rng.integers(0, k, n).astype(dtype)
         loss, grad = np.empty(n, dtype), np.empty((n, k), dtype)
         call = partial(loss_gradient, y, raw, loss_out=loss, gradient_out=grad)
-        name = f"threads: softmax 2 vs 1, {dtype} n={n} k={k}"
+        name = f"threads: softmax {dtype}, 2 vs 1"
         _say(progress, name, repeats)
         cases.append(
             _case(
@@ -524,6 +534,7 @@ def run(n=10**6, k=10, repeats=7, seed=0, *, cases=CASES, dtypes=DTYPES, out=pri
         seconds=load.seconds,
         repeats=repeats,
         extra_notes=notes,
+        size=(n, k),
     )
     if out is not None:
         out(report.format())
