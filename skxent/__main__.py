@@ -57,10 +57,11 @@ def _demo(args):
     scoring = ["neg_cross_entropy", "neg_cross_entropy_bits", "accuracy"]
     print(f"Digits ({len(y_train)} training, {len(y_test)} test images, 10 classes).")
     print(
-        "The same search for both models: Pipeline(StandardScaler, model) in GridSearchCV over\n"
-        f"C = {', '.join(f'{C:g}' for C in Cs)}, {folds}-fold, scored by name with skxent's "
-        f"scorers ({', '.join(scoring)}),\nrefit on neg_cross_entropy.  Both models are fitted "
-        f"to tol={_tol(tol)}, so that both reach the optimum\nof the objective they share."
+        "The same search for both models: Pipeline(StandardScaler, model) in GridSearchCV\n"
+        f"over C = {', '.join(f'{C:g}' for C in Cs)}, {folds}-fold, scored by name with "
+        f"skxent's scorers\n({', '.join(scoring)}), refit on neg_cross_entropy.\n"
+        f"Both models are fitted to tol={_tol(tol)}, so that both reach the optimum of the "
+        "objective they share."
     )
     models = {
         "CrossEntropyClassifier": CrossEntropyClassifier(tol=tol),
@@ -148,7 +149,10 @@ def _demo(args):
     report = benchmarks.run(n, k, repeats, seed=0, cases=["log_loss"], dtypes=["float64"], out=None)
     print(f" {time.perf_counter() - t0:.1f} s")
     (case,) = report.cases
-    print(f"  skxent           {case.t_skxent * 1e3:8.1f} ms  (median of {repeats})")
+    print(
+        f"  skxent           {case.t_skxent * 1e3:8.1f} ms  (medians of {repeats} runs each; "
+        f"the runs scattered by {case.noise:.0%})"
+    )
     print(f"  scikit-learn     {case.t_reference * 1e3:8.1f} ms")
     print(
         f"  skxent is {case.ratio:.1f}x faster; the values differ by {case.rel_diff:.1e} "
@@ -166,6 +170,8 @@ def _demo(args):
             "meanwhile."
         )
     for note in report.notes():
+        if note.startswith("The repeats of"):  # the scatter is printed above
+            continue
         print(textwrap.fill(note, 96, initial_indent="  NOTE: ", subsequent_indent="        "))
     return 0
 
