@@ -71,14 +71,9 @@ mathjax_path = "mathjax/tex-chtml.js"
 
 # Every reference must resolve: with -W, one that does not fails the build.
 nitpicky = True
-nitpick_ignore = [
-    # Private names that library docstrings mention for developers; they have
-    # no page in this documentation.
-    ("py:mod", "skxent._validation"),
-    ("py:class", "skxent._validation.SampleWeight"),
-    ("py:func", "skxent._validation.fit_targets"),
-    ("py:func", "skxent._validation.raise_bad_row"),
-]
+# Private names (skxent._validation, ...) that library docstrings mention for
+# developers have no page in this documentation.
+nitpick_ignore_regex = [(r"py:.*", r"skxent\._.*")]
 
 # Intersphinx without the network: local inventories of the names these pages
 # use, each mapped to the public URL of its project's documentation.

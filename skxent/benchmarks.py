@@ -119,7 +119,7 @@ class Report:
                 )
                 notes.append(
                     f"Two threads were slower than one in '{case.name}' "
-                    f"({case.ratio:.2f}x): {why}. This is not the kernel's scaling."
+                    f"({case.ratio:.3f}x): {why}. This is not the kernel's scaling."
                 )
         noisy = [case.name for case in self.cases if case.noise > 0.25]
         if noisy and not self.busy:
