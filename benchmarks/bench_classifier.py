@@ -26,8 +26,7 @@ same function.
 """
 
 import argparse
-import os
-import platform
+import sys
 import time
 import warnings
 
@@ -37,6 +36,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from skxent._linear_loss import LinearModelLoss
+from skxent.benchmarks import OtherLoad, machine_info
 from skxent.classifier import CrossEntropyClassifier
 from skxent.loss import max_threads
 
@@ -303,14 +303,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.scale = 0.1 if args.quick else 1.0
     args.solvers = [s for s in args.solvers.split(",") if s]
+    m = machine_info()
+    print(f"# command:  python benchmarks/bench_classifier.py {' '.join(argv or sys.argv[1:])}")
+    print(f"# machine:  {m['cpu']}, {m['cores']} cores{m['vm']}, {m['system']}")
     print(
-        f"# bench_classifier: {platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPUs, skxent threads {max_threads()}"
+        f"# software: Python {m['python']}, numpy {m['numpy']}, scipy {m['scipy']}, "
+        f"scikit-learn {m['scikit-learn']}, skxent {m['skxent']} ({m['build']})"
     )
     results = []
-    for case in args.cases.split(","):
-        for dtype in args.dtypes.split(","):
-            results.append(run_case(case, getattr(np, dtype), args))
+    with OtherLoad() as load:
+        for case in args.cases.split(","):
+            for dtype in args.dtypes.split(","):
+                results.append(run_case(case, getattr(np, dtype), args))
+    if load.cores is not None:
+        print(
+            f"\n# load: other processes used {load.cores:.2f} of {m['cores']} cores during "
+            f"the run ({load.seconds:.0f} s)"
+            + ("; the machine was busy: these times are not reliable" if load.busy else "")
+        )
     return results
 
 

@@ -4,9 +4,18 @@ Build (from this directory; warnings are errors, every gallery example runs)::
 
     python -m sphinx -W -b html . _build/html
 
-Cross-references to numpy, scipy and scikit-learn need their inventories from
-the network; they are fetched only with ``SKXENT_DOCS_INTERSPHINX=1``, so the
-default build works offline.
+The build and the built site work without any network:
+
+- MathJax, which renders the formulas, comes from the ``sphinx-mathjax-offline``
+  package (``docs`` extra): its extension copies MathJax 3 into
+  ``_build/html/_static/mathjax`` and the pages load it from there, fonts
+  included.  No page loads anything from another host
+  (``tests/test_docs_html.py`` checks the built pages in a headless browser).
+- Cross-references to numpy, scipy and scikit-learn resolve through small
+  intersphinx inventories written at every build by ``make_inventories.py``
+  (next to this file), which lists the names these pages use and the public
+  URL of each.  The build is nitpicky: a reference that resolves nowhere fails
+  it.
 """
 
 import os
@@ -35,6 +44,8 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax 3 shipped with the site, instead of Sphinx's default CDN URL.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
@@ -52,17 +63,45 @@ autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
-# -- Intersphinx: opt-in, because it needs the network ------------------------
+# The extension above sets this too; said here so that no build falls back to
+# the CDN: relative to _static/, where the extension copies MathJax.
+mathjax_path = "mathjax/tex-chtml.js"
 
-intersphinx_mapping = {}
-if os.environ.get("SKXENT_DOCS_INTERSPHINX") == "1":
-    intersphinx_mapping = {
-        "python": ("https://docs.python.org/3", None),
-        "numpy": ("https://numpy.org/doc/stable/", None),
-        "scipy": ("https://docs.scipy.org/doc/scipy/", None),
-        "sklearn": ("https://scikit-learn.org/stable/", None),
-    }
-intersphinx_timeout = 10
+# -- Cross-references -----------------------------------------------------------
+
+# Every reference must resolve: with -W, one that does not fails the build.
+nitpicky = True
+# Private names (skxent._validation, ...) that library docstrings mention for
+# developers have no page in this documentation.
+nitpick_ignore_regex = [(r"py:.*", r"skxent\._.*")]
+
+# Intersphinx without the network: local inventories of the names these pages
+# use, each mapped to the public URL of its project's documentation.
+sys.path.insert(0, str(HERE))
+import make_inventories  # noqa: E402
+
+intersphinx_mapping = make_inventories.write_all(HERE / "_build" / "intersphinx")
+
+# Public names that skxent re-exports at the top level, documented under the
+# module that defines them.
+ALIASES = {
+    "skxent.patch_sklearn": "skxent.scorers.patch_sklearn",
+    "skxent.unpatch_sklearn": "skxent.scorers.unpatch_sklearn",
+}
+
+
+def _resolve_alias(app, env, node, contnode):
+    target = ALIASES.get(node.get("reftarget"))
+    if target is None or node.get("refdomain") != "py":
+        return None
+    return env.get_domain("py").resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], target, node, contnode
+    )
+
+
+def setup(app):
+    app.connect("missing-reference", _resolve_alias)
+
 
 # -- Gallery -------------------------------------------------------------------
 
@@ -115,6 +154,19 @@ html_theme_options = {
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version"],
 }
-html_sidebars = {"index": [], "cross_entropy": [], "migrating": [], "benchmarks": []}
-html_static_path = []
+# Pages without sub-pages get no left sidebar: it would be an empty
+# "Section Navigation" column that narrows the text.
+html_sidebars = {
+    "index": [],
+    "cross_entropy": [],
+    "migrating": [],
+    "benchmarks": [],
+    "cli": [],
+    "search": [],
+    "genindex": [],
+}
+html_static_path = ["_static"]
+html_css_files = ["skxent.css"]
+# "fit()" rather than "CrossEntropyClassifier.fit()" in a page's contents.
+toc_object_entries_show_parents = "hide"
 html_show_sourcelink = False

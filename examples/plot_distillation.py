@@ -150,4 +150,4 @@ plt.show()
 # probabilities is a valid ``y``, so both are one line:
 # ``0.5 * np.eye(2)[labels] + 0.5 * teacher_proba`` mixes, and
 # ``scipy.special.softmax(np.log(teacher_proba) / T, axis=1)`` softens
-# (for probabilities clipped away from 0).
+# (for probabilities clipped away from 0; see :func:`scipy.special.softmax`).

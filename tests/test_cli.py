@@ -314,11 +314,99 @@ ERROR_CASES = {
     "target columns": ("0.5,0.5,0\n1,0,0\n0,1,0\n", GOOD_PRED, [], "y_true", "3 columns"),
     "empty": (GOOD_TRUE, "", [], "y_pred", "no data"),
     "not text": (GOOD_TRUE, b"\x00\xff\xfe\n", [], "y_pred", "line 1: not text"),
+    # Messages that name the fix: the flag, or what to do with the file.
+    "logits, negative": (
+        GOOD_TRUE,
+        "1.2,-0.3\n2.0,0.1\n0.3,2.5\n",
+        [],
+        "y_pred",
+        "line 1: probabilities must be in [0, 1]; this row has a negative value: "
+        "[ 1.2, -0.3] (raw scores? pass --from-logits)",
+    ),
+    "logits, binary column": (
+        GOOD_TRUE,
+        "0.5\n2.5\n-1\n",
+        [],
+        "y_pred",
+        "line 2: probabilities must be in [0, 1]; this row has a value above 1: [2.5] "
+        "(raw scores? pass --from-logits)",
+    ),
+    "logits within [0, 1]": (
+        GOOD_TRUE,
+        "0.2,0.9\n0.6,0.2\n0.1,0.8\n",
+        [],
+        "y_pred",
+        "line 1: probability rows must sum to 1; this row sums to 1.1",
+    ),
+    "header row": (
+        GOOD_TRUE,
+        "class 0,class 1\n0.1,0.9\n0.5,0.5\n0.3,0.7\n",
+        [],
+        "y_pred",
+        "line 1: looks like a header row ('class 0', 'class 1'), not data; remove that line, "
+        "or make it a comment by starting it with '#'",
+    ),
+    "header row after comments": (
+        GOOD_TRUE,
+        "# predictions\n\np\n0.9\n0.5\n0.7\n",
+        [],
+        "y_pred",
+        "line 3: looks like a header row ('p'), not data",
+    ),
+    "header row, one name over two columns": (
+        GOOD_TRUE,
+        "proba\n0.1,0.9\n0.5,0.5\n0.3,0.7\n",
+        [],
+        "y_pred",
+        "line 1: looks like a header row ('proba'), not data",
+    ),
+    "header row of labels": (
+        "label\n1\n0\n1\n",
+        GOOD_PRED,
+        [],
+        "y_true",
+        "line 1: looks like a header row ('label'), not data",
+    ),
+    "header row of text labels": (
+        "label\nb\na\nb\n",
+        GOOD_PRED,
+        ["--labels", "a", "b"],
+        "y_true",
+        "line 1: looks like a header row ('label'), not data",
+    ),
+    # A first line with a number in it is data with a bad cell, not a header.
+    "bad cell on the first line": (
+        GOOD_TRUE,
+        "abc,0.9\n0.5,0.5\n0.3,0.7\n",
+        [],
+        "y_pred",
+        "line 1, column 1: non-numeric cell 'abc'",
+    ),
+}
+
+# The messages that must name the fix (a flag, or what to do with the file).
+NAMES_THE_FIX = {
+    "logits, negative": "--from-logits",
+    "logits, binary column": "--from-logits",
+    "logits within [0, 1]": "raw scores? pass --from-logits",
+    "header row": "'#'",
+    "header row after comments": "'#'",
+    "header row, one name over two columns": "'#'",
+    "header row of labels": "'#'",
+    "header row of text labels": "'#'",
 }
 
 
 # The cases the command line promises, also run in a subprocess.
-IN_SUBPROCESS = ["truncated", "column count", "non-numeric", "too few rows", "not text"]
+IN_SUBPROCESS = [
+    "truncated",
+    "column count",
+    "non-numeric",
+    "too few rows",
+    "not text",
+    "logits, negative",
+    "header row",
+]
 
 
 @pytest.mark.parametrize(
@@ -344,6 +432,88 @@ def test_malformed_input_gives_one_line(tmp_path, case, runner):
     assert lines[0].startswith("skxent score: error: ")
     assert f"{blamed} file '{paths[blamed]}'" in lines[0]
     assert expected in lines[0]
+    assert NAMES_THE_FIX.get(case, "") in lines[0]
+    # The command line speaks in flags, never in the library's parameter names.
+    assert "from_logits" not in lines[0] and "allow_pickle" not in lines[0]
+
+
+def test_logits_without_the_flag_pass_with_it(tmp_path, data):
+    """The fix the message names works: the same files score with --from-logits."""
+    (tmp_path / "y.csv").write_text(GOOD_TRUE)
+    (tmp_path / "z.csv").write_text("1.2,-0.3\n2.0,0.1\n0.3,2.5\n")
+    args = ("--y-true", tmp_path / "y.csv", "--y-pred", tmp_path / "z.csv")
+    assert call("score", *args).returncode == 2
+    out = score_json(*args, "--from-logits")
+    z = np.array([[1.2, -0.3], [2.0, 0.1], [0.3, 2.5]])
+    assert out["metrics"]["cross_entropy"] == pytest.approx(
+        np.mean(-np.log(softmax(z, axis=1))[np.arange(3), [1, 0, 1]]), rel=1e-12
+    )
+
+
+def test_header_row_commented_out_is_read(tmp_path):
+    """The fix the message names works: the header as a '#' comment is skipped."""
+    (tmp_path / "y.csv").write_text(GOOD_TRUE)
+    (tmp_path / "p.csv").write_text("# class 0,class 1\n" + GOOD_PRED)
+    out = score_json("--y-true", tmp_path / "y.csv", "--y-pred", tmp_path / "p.csv")
+    q = np.array([[0.1, 0.9], [0.5, 0.5], [0.3, 0.7]])
+    assert out["metrics"]["cross_entropy"] == pytest.approx(
+        -np.mean(np.log(q[np.arange(3), [1, 0, 1]])), rel=1e-12
+    )
+
+
+NOT_NPY = {
+    # name: (bytes or a writer, expected text)
+    "text": (
+        b"0.1,0.9\n0.5,0.5\n0.3,0.7\n",
+        "not a NumPy .npy file (it holds text); if it is text (CSV), name it .csv; "
+        "otherwise write it with numpy.save",
+    ),
+    "empty": (b"", "not a NumPy .npy file (it is empty)"),
+    "binary": (
+        b"\x00\xff\xfe\x01" * 8,
+        "not a NumPy .npy file (it does not start with the .npy header); write it with numpy.save",
+    ),
+    "npz": (
+        lambda path: np.savez(path, a=np.ones(3)),
+        "a zip archive (.npz, as numpy.savez writes), not one array; "
+        "save the array alone with numpy.save",
+    ),
+    "object array": (
+        lambda path: np.save(path, np.array([0.5, "a", None], dtype=object), allow_pickle=True),
+        "holds Python objects (an object array), which this command does not load",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "case, runner",
+    [(case, call) for case in NOT_NPY] + [("text", run)],
+    ids=[f"{case}-in-process" for case in NOT_NPY] + ["text-subprocess"],
+)
+def test_files_named_npy_that_are_not_npy(tmp_path, case, runner):
+    content, expected = NOT_NPY[case]
+    (tmp_path / "y.csv").write_text(GOOD_TRUE)
+    path = tmp_path / "pred.npy"
+    if callable(content):
+        with open(path, "wb") as f:  # np.savez would add .npz to a path
+            content(f)
+    else:
+        path.write_bytes(content)
+    result = runner("score", "--y-true", tmp_path / "y.csv", "--y-pred", path)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith(f"skxent score: error: y_pred file '{path}': {expected}")
+    assert "allow_pickle" not in lines[0]
+
+
+def test_npy_content_is_read_whatever_the_name(tmp_path, data, files):
+    """A real .npy file is recognised by its header, not by its name."""
+    renamed = tmp_path / "proba.dat"
+    renamed.write_bytes(files["proba.npy"].read_bytes())
+    a = score_json("--y-true", files["y.csv"], "--y-pred", renamed)
+    b = score_json("--y-true", files["y.csv"], "--y-pred", files["proba.npy"])
+    assert a == b
 
 
 def test_broken_npy_and_missing_file(tmp_path, files):
@@ -397,3 +567,49 @@ def test_bench_runs_small():
     result = run("bench", "--n", "2000", "--k", "3", "--repeats", "1")
     assert result.returncode == 0, result.stderr
     assert "log_loss" in result.stdout and "ratio" in result.stdout
+
+
+def test_demo_compares_like_with_like():
+    """The demo as a user reads it: every step labelled, both searches alike."""
+    result = run("demo", "--n", "20000")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for step, text in enumerate(
+        [
+            "Fitting CrossEntropyClassifier: 3 folds for each of 3 candidates, totalling 9 fits",
+            "Fitting LogisticRegression: 3 folds for each of 3 candidates, totalling 9 fits",
+            "Fitting each model once more at C=",
+            "Timing log_loss on n = 20,000 samples, k = 10 classes",
+        ],
+        1,
+    ):
+        assert f"[{step}/4] {text}" in out
+    rows = {
+        line.split(",")[0].strip(): line
+        for line in out.splitlines()
+        if line.strip().startswith(("CrossEntropyClassifier, tol=", "LogisticRegression, tol="))
+    }
+    assert set(rows) == {"CrossEntropyClassifier", "LogisticRegression"}
+    ce = {name: float(line.split()[2]) for name, line in rows.items()}
+    best_c = {name: line.split()[-1] for name, line in rows.items()}
+    assert best_c["CrossEntropyClassifier"] == best_c["LogisticRegression"]
+    # Same grid, same tol: the same test cross entropy to the digits printed,
+    # which is also scikit-learn's log_loss of LogisticRegression at that C.
+    assert ce["CrossEntropyClassifier"] == ce["LogisticRegression"]
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import log_loss as sk_log_loss
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, random_state=0, stratify=y
+    )
+    C = float(best_c["LogisticRegression"].split("=")[1])
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, tol=1e-8, max_iter=10_000))
+    reference = sk_log_loss(y_test, model.fit(X_train, y_train).predict_proba(X_test))
+    assert ce["LogisticRegression"] == pytest.approx(reference, abs=1e-6)
+    assert "default tol=1e-4" in out and "that, not a different model" in out
+    assert "skxent is " in out and "python -m skxent bench --n 20000" in out

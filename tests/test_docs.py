@@ -127,7 +127,7 @@ def test_classifier_markers_are_where_the_classifier_is():
 
 def _public_names():
     names = []
-    for module in ("skxent.metrics", "skxent.loss", "skxent.scorers"):
+    for module in ("skxent.metrics", "skxent.loss", "skxent.scorers", "skxent.benchmarks"):
         mod = importlib.import_module(module)
         names += [(module, name) for name in mod.__all__]
     names.append(("skxent", "show_config"))
@@ -190,5 +190,67 @@ def test_docs_extra_lists_the_build_requirements():
         "optional-dependencies"
     ]
     docs = " ".join(extras["docs"])
-    for package in ("sphinx", "numpydoc", "sphinx-gallery", "pydata-sphinx-theme", "matplotlib"):
+    for package in (
+        "sphinx",
+        "numpydoc",
+        "sphinx-gallery",
+        "pydata-sphinx-theme",
+        "matplotlib",
+        "sphinx-mathjax-offline",
+    ):
         assert package in docs
+
+
+def _inventories():
+    spec = importlib.util.spec_from_file_location("make_inventories", DOC / "make_inventories.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+INVENTORY = _inventories()
+
+
+@pytest.mark.parametrize(
+    "name, role",
+    [
+        (name, role)
+        for project in INVENTORY.PROJECTS
+        for name, role, _ in INVENTORY.entries(project)
+    ],
+)
+def test_inventory_names_exist(name, role):
+    """Every name of the local intersphinx inventories is a real object of the
+    installed numpy, scipy or scikit-learn: no link to a page that cannot exist."""
+    module_name, _, attr = name.rpartition(".")
+    obj = getattr(importlib.import_module(module_name), attr)
+    assert callable(obj)
+    assert (role == "py:class") == isinstance(obj, type), (name, role)
+
+
+def test_inventories_read_back_as_sphinx_reads_them(tmp_path):
+    """The files are valid inventories: Sphinx's own reader gives back each name's URL."""
+    sphinx_inventory = pytest.importorskip("sphinx.util.inventory")
+    mapping = INVENTORY.write_all(tmp_path)
+    assert set(mapping) == {"numpy", "scipy", "sklearn"}
+    base, path = mapping["sklearn"]
+    assert base == "https://scikit-learn.org/stable/"
+    with open(path, "rb") as f:
+        data = f.read()
+    inv = sphinx_inventory.InventoryFile.loads(data, uri=base)
+    items = inv.data if hasattr(inv, "data") else inv  # Sphinx >= 8.2 returns an object
+    name = "sklearn.metrics.log_loss"
+    entry = items["py:function"][name]
+    location = entry.uri if hasattr(entry, "uri") else entry[2]
+    assert location == (
+        "https://scikit-learn.org/stable/modules/generated/"
+        "sklearn.metrics.log_loss.html#sklearn.metrics.log_loss"
+    )
+    n_names = sum(len(INVENTORY.PROJECTS[p][2]) for p in mapping)
+    n_read = 0
+    for base, path in mapping.values():
+        with open(path, "rb") as f:
+            inv = sphinx_inventory.InventoryFile.loads(f.read(), uri=base)
+        items = inv.data if hasattr(inv, "data") else inv
+        n_read += sum(len(names) for names in items.values())
+    assert n_read == n_names
