@@ -38,7 +38,6 @@ from sklearn.linear_model import LogisticRegression
 from skxent._linear_loss import LinearModelLoss
 from skxent.benchmarks import OtherLoad, machine_info
 from skxent.classifier import CrossEntropyClassifier
-from skxent.loss import max_threads
 
 _MC = dict(n_features=100, n_informative=50, n_classes=10)
 CASES = {

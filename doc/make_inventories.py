@@ -36,6 +36,7 @@ PROJECTS = {
             "sklearn.calibration.calibration_curve": "function",
             "sklearn.exceptions.ConvergenceWarning": "class",
             "sklearn.linear_model.LogisticRegression": "class",
+            "sklearn.linear_model.LogisticRegressionCV": "class",
             "sklearn.metrics.get_scorer": "function",
             "sklearn.metrics.log_loss": "function",
             "sklearn.metrics.make_scorer": "function",

@@ -534,7 +534,6 @@ def _compute_scores(args):
         raise ScoreError(message) from None
 
 
-
 def _score(args):
     try:
         with warnings.catch_warnings(record=True) as caught:

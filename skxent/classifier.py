@@ -458,20 +458,20 @@ class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
     multilabel : bool, default=False
         Fit an indicator (or probability) matrix of shape (n_samples, n_labels)
         with an independent sigmoid per label.
-    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "newton-cd", "sgd", \
-"adam"}, default="auto"
-        ``"auto"`` takes ``"newton-cd"`` when ``l1_ratio > 0``, else
-        ``"newton-cholesky"`` (Newton's method with the exact Hessian) for tiny
-        problems and ``"newton-cg"`` otherwise: truncated Newton, conjugate
-        gradients preconditioned by a Kronecker-factored Hessian, with Hessian
-        products on a subsample of rows when there are many more samples than
-        coefficients.  ``"newton-cd"`` is proximal Newton: coordinate descent
-        on the quadratic model plus the L1 penalty, over the features that are
-        non-zero or violate their optimality condition, then a line search.
+    solver : str, default="auto"
+        One of ``"auto"``, ``"lbfgs"``, ``"newton-cg"``, ``"newton-cholesky"``,
+        ``"newton-cd"``, ``"sgd"``, ``"adam"``.  ``"auto"`` takes ``"newton-cd"``
+        when ``l1_ratio > 0``, else ``"newton-cholesky"`` (Newton's method with the
+        exact Hessian) for tiny problems and ``"newton-cg"`` otherwise: truncated
+        Newton, conjugate gradients preconditioned by a Kronecker-factored Hessian,
+        with Hessian products on a subsample of rows when there are many more
+        samples than coefficients.  ``"newton-cd"`` is proximal Newton: coordinate
+        descent on the quadratic model plus the L1 penalty, over the features that
+        are non-zero or violate their optimality condition, then a line search.
         ``"lbfgs"`` is scipy's L-BFGS-B with ``LogisticRegression``'s options.
         ``"sgd"`` and ``"adam"`` are mini-batch methods (with ``l1_ratio > 0``,
-        Tsuruoka et al.'s cumulative L1 penalty, so that a streamed fit is
-        sparse too); ``partial_fit`` always uses one of them (``"sgd"`` unless
+        Tsuruoka et al.'s cumulative L1 penalty, so that a streamed fit is sparse
+        too); ``partial_fit`` always uses one of them (``"sgd"`` unless
         ``solver="adam"``).
     max_iter : int, default=100
         Maximum number of iterations (epochs for ``"sgd"`` and ``"adam"``).
@@ -987,7 +987,11 @@ class CrossEntropyClassifierCV(_LinearCrossEntropyModel):
         or ``"neg_binary_cross_entropy"`` for multilabel), which is the log
         loss generalised: scikit-learn's ``log_loss`` rejects soft targets and
         misses a term on indicator matrices.
-    solver : {"auto", "lbfgs", "newton-cg", "newton-cholesky", "newton-cd"}, default="auto"
+    solver : str, default="auto"
+        One of ``"auto"``, ``"lbfgs"``, ``"newton-cg"``, ``"newton-cholesky"``,
+        ``"newton-cd"``: the solver of every fit of the path (see
+        ``CrossEntropyClassifier``; ``"auto"`` picks ``"newton-cd"`` for the
+        ``l1_ratios`` above 0).
     tol : float, default=1e-4
     max_iter : int, default=100
         Iterations per fit of the path.
