@@ -9,12 +9,32 @@ more than they save and would make products depend on the thread count), and
 so do the solvers' own BLAS calls between evaluations.
 """
 
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 __all__ = ["ChunkRunner"]
 
 _CONTROLLER = None
+# BLAS's thread limit is process-wide: fits that overlap (in user threads)
+# share one limit, set by the first to enter and restored by the last to leave.
+_LIMIT_LOCK = threading.Lock()
+_LIMIT = {"depth": 0, "limits": None}
+
+
+def _enter_single_blas():
+    with _LIMIT_LOCK:
+        if _LIMIT["depth"] == 0:
+            _LIMIT["limits"] = _blas_controller().limit(limits=1, user_api="blas")
+        _LIMIT["depth"] += 1
+
+
+def _leave_single_blas():
+    with _LIMIT_LOCK:
+        _LIMIT["depth"] -= 1
+        if _LIMIT["depth"] == 0 and _LIMIT["limits"] is not None:
+            _LIMIT["limits"].restore_original_limits()
+            _LIMIT["limits"] = None
 
 
 def _blas_controller():
@@ -52,7 +72,8 @@ class ChunkRunner:
         return self._pool is not None
 
     def __enter__(self):
-        self._limits = _blas_controller().limit(limits=1, user_api="blas")
+        _enter_single_blas()
+        self._limits = True
         if self.n_threads > 1:
             self._pool = ThreadPoolExecutor(max_workers=self.n_threads)
         return self
@@ -62,7 +83,7 @@ class ChunkRunner:
             self._pool.shutdown()
             self._pool = None
         if self._limits is not None:
-            self._limits.restore_original_limits()
+            _leave_single_blas()
             self._limits = None
 
     def fold(self, func, chunks):

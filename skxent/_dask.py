@@ -128,8 +128,8 @@ def reduce_metric(func, y_true, y_pred, *, sample_weight=None, reduction="mean",
     parts = zip(_blocks(y_true, slices), _blocks(y_pred, slices), _blocks(sample_weight, slices))
     if reduction == "none":
         tasks = [
-            dask.delayed(func)(yt, yp, sample_weight=None, reduction="none", **kwargs)
-            for yt, yp, _ in parts
+            dask.delayed(func)(yt, yp, sample_weight=sw, reduction="none", **kwargs)
+            for yt, yp, sw in parts
         ]
         return np.concatenate(dask.compute(*tasks))
     tasks = [dask.delayed(_sum_block)(func, yt, yp, sw, kwargs) for yt, yp, sw in parts]
@@ -187,7 +187,7 @@ def rowwise(func, *arrays, **kwargs):
 # client and sees the same interface as for in-memory data.
 
 
-def as_blocks(X, y, sample_weight):
+def as_blocks(X, y, sample_weight, multilabel=False):
     """Row blocks of X, y and sample_weight, as lists of delayed objects.
 
     A dask DataFrame or Series becomes an array (its columns' names are
@@ -201,6 +201,18 @@ def as_blocks(X, y, sample_weight):
         feature_names = np.asarray([str(c) for c in X.columns], dtype=object)
         X = X.to_dask_array(lengths=True)
     y = y.to_dask_array(lengths=True) if hasattr(y, "to_dask_array") else y
+    if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1 and not multilabel:
+        import warnings
+
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change "
+            "the shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=4,
+        )
+        y = y[:, 0]
     if hasattr(sample_weight, "to_dask_array"):
         sample_weight = sample_weight.to_dask_array(lengths=True)
     if not is_dask_collection(X):
@@ -276,7 +288,9 @@ def block_summary(X, y, sw, first_row, kind, multilabel, dtype):
             pos = float(w @ Y.sum(axis=1))
             out["matrix_mass"] = np.array([float(w.sum()) * Y.shape[1] - pos, pos])
         else:
-            sums_ok = np.abs(Y.sum(axis=1) - 1) <= np.sqrt(np.finfo(np.float64).eps)
+            from ._validation import input_dtype, sum_tolerance
+
+            sums_ok = np.abs(Y.sum(axis=1) - 1) <= sum_tolerance(input_dtype(y))
             if out["bad"] is None and not sums_ok.all():
                 i = _first_bad(sums_ok)
                 out["bad"] = f"y rows must sum to 1; row {first_row + i} does not"

@@ -14,7 +14,13 @@ from sklearn.utils.validation import check_array
 
 from . import _solvers
 from ._linear_loss import LinearModelLoss
-from ._validation import check_estimator_y, check_real, check_sample_weight, fit_targets
+from ._validation import (
+    check_estimator_y,
+    check_label_smoothing,
+    check_real,
+    check_sample_weight,
+    fit_targets,
+)
 
 __all__ = ["cross_entropy_path"]
 
@@ -154,6 +160,12 @@ def cross_entropy_path(
         raise ValueError(f"X has {X.shape[0]} samples but y has {y.shape[0]}")
     grid = check_Cs(Cs)
     l1 = check_real(l1_ratio, "l1_ratio", low=0.0, high=1.0)
+    label_smoothing = check_label_smoothing(label_smoothing)
+    tol = check_real(tol, "tol", low=0.0)
+    if isinstance(max_iter, bool) or not isinstance(max_iter, Integral) or max_iter < 0:
+        raise ValueError(f"max_iter must be a non-negative integer; got {max_iter!r}")
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept must be True or False; got {fit_intercept!r}")
     if solver not in ("auto", *_solvers.SOLVERS) or solver in ("sgd", "adam"):
         raise ValueError(
             "solver must be one of 'auto', 'lbfgs', 'newton-cg', 'newton-cholesky', "

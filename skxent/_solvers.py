@@ -133,6 +133,8 @@ def lbfgs(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
         ):
             raise StopIteration
 
+    if max_iter == 0:  # scipy would take one step all the same
+        return SolverResult(np.array(w0, dtype=np.float64), 0)
     res = optimize.minimize(
         fun,
         w0,
@@ -286,15 +288,44 @@ def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=T
         # reduce the residual below a few ulps of it.
         rtol = max(min(0.5, math.sqrt(gnorm)), 100 * loss.eps)
         p, _, stagnated = _pcg(
-            hessp, g, precond, rtol=rtol, maxiter=max(10, min(200, g.size)),
-            floor=1e4 * loss.eps,
+            hessp, _off_null_space(loss, g), precond, rtol=rtol,
+            maxiter=max(10, min(200, g.size)), floor=1e4 * loss.eps,
         )  # fmt: skip
-        t, w, f, g, raw, rounding = _line_search(loss, w, f, g, p)
+        t, w, f, g, raw, rounding = _line_search(loss, w, f, g, _off_null_space(loss, p))
         stalled += bool(rounding) + bool(stagnated)
         end = _newton_step_ends(n_iter, t, w, f, g, tol, stalled, callback, loss.dtype)
         if end is not None:
             return end
     return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
+
+
+def _off_null_space(loss, v):
+    """``v`` without its component along softmax's null directions.
+
+    Adding one number to every class's intercept (and, without a penalty, to
+    every class's coefficient of a feature) changes no probability: the
+    Hessian is singular there and the exact gradient has no component there.
+    In float32 the computed gradient has one at the level of the rounding,
+    which a preconditioner can amplify into steps of 1e6 along that line,
+    where float32 scores lose their digits (seen with newton-cg at tol=1e-8).
+    """
+    if loss.link != "softmax":
+        return v
+    v = np.array(v, dtype=np.float64)
+    W, b = loss.unpack(v)
+    if b is not None:
+        b -= b.mean()
+    if not loss.l2:
+        W -= W.mean(axis=1, keepdims=True)
+    return v
+
+
+def _centre_intercepts(loss, w):
+    """Shift softmax intercepts to mean 0 (an equivalent model), in place."""
+    if loss.link == "softmax" and loss.fit_intercept:
+        _, b = loss.unpack(w)
+        b -= b.mean()
+    return w
 
 
 def _solve_newton(H, g, null_block):
@@ -534,12 +565,10 @@ def newton_cd(loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50,
     result = _newton_cd(
         loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps
     )
-    if loss.link == "softmax" and loss.fit_intercept:
-        # Shifting every class's intercept by one number changes nothing; the
-        # smooth solvers keep their sum at 0 (the gradient's is), coordinate
-        # descent moves them one by one: centre them, as the others leave them.
-        _, b = loss.unpack(result.w)
-        b -= b.mean()
+    # Shifting every class's intercept by one number changes nothing; the
+    # smooth solvers keep their sum at 0 (the gradient's is), coordinate
+    # descent moves them one by one: centre them, as the others leave them.
+    _centre_intercepts(loss, result.w)
     return result
 
 
@@ -653,6 +682,13 @@ def _explicit_cd(H, g, w, n_penalised, l1, max_sweeps, tol):
 
 
 def newton_cd_explicit(loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=100):
+    """:func:`_newton_cd_explicit`, its softmax intercepts centred as newton_cd's."""
+    result = _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps)
+    _centre_intercepts(loss, result.w)
+    return result
+
+
+def _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps):
     """Proximal Newton with the Hessian on the client, for data the solver cannot
     read by columns (dask arrays): each iteration one pass for the gradient
     and Hessian (:meth:`hessian`), coordinate descent on the explicit

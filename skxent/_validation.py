@@ -290,8 +290,9 @@ def check_class_weight(class_weight, n_classes, labels=None, name="class_weight"
     """
     if class_weight is None:
         return None
-    if isinstance(class_weight, dict):
-        keys = list(labels) if labels is not None else list(range(n_classes))
+    from_dict = isinstance(class_weight, dict)
+    keys = list(labels) if labels is not None else list(range(n_classes))
+    if from_dict:
         try:
             unknown = set(class_weight) - set(keys)
         except TypeError:
@@ -316,7 +317,7 @@ def check_class_weight(class_weight, n_classes, labels=None, name="class_weight"
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
         which = i
-        if isinstance(class_weight, list) and labels is not None:
+        if from_dict and labels is not None:
             which = repr(getattr(keys[i], "item", lambda: keys[i])())
         raise input_error(
             f"{name} must be finite and non-negative; the weight of class {which} is "

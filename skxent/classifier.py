@@ -293,6 +293,27 @@ class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
         return tags
 
 
+def _keep_fitted_state_on_failure(method):
+    """A fit that raises leaves the estimator as it was before it.
+
+    Its fitted attributes (``classes_``, ``coef_``, ``n_features_in_``...)
+    are set as the fit goes; an error midway (a solver refused, a bad block of
+    a dask array) must not leave new classes beside old coefficients.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        before = dict(self.__dict__)
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    return wrapper
+
+
 def _local_copy(estimator):
     """A plain fitted CrossEntropyClassifier with the same model, for the workers."""
     model = CrossEntropyClassifier(
@@ -320,8 +341,12 @@ def _dask_objective(estimator, X, y, sample_weight):
     from . import loss as _loss
     from ._validation import balanced_class_weight, check_class_weight
 
-    blocks, rows, n_features, dtype, names = _dask.as_blocks(X, y, sample_weight)
-    y_ndim = len(y.shape)
+    blocks, rows, n_features, dtype, names = _dask.as_blocks(
+        X, y, sample_weight, multilabel=estimator.multilabel
+    )
+    y_ndim = (
+        1 if len(y.shape) == 2 and y.shape[1] == 1 and not estimator.multilabel else len(y.shape)
+    )
     multilabel = bool(estimator.multilabel)
     if multilabel and y_ndim != 2:
         raise ValueError(
@@ -637,6 +662,7 @@ class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
     # ------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_keep_fitted_state_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data.
 
@@ -798,13 +824,16 @@ class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
         return 2.0 / curvature
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_keep_fitted_state_on_failure
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch of mini-batch SGD or Adam over the given samples.
 
         For data that does not fit in memory, or arrives as a stream.  The
         penalty is scaled by the total weight of the samples seen so far, so
         that after one pass over a data set in chunks the objective is that of
-        :meth:`fit` on the whole of it.
+        :meth:`fit` on the whole of it.  Each call counts its samples anew: a
+        second pass over the same data halves the penalty (the objective of
+        ``fit`` with ``2 C``), as a stream that brings new samples would.
 
         Parameters
         ----------
@@ -1178,6 +1207,7 @@ class CrossEntropyClassifierCV(_LinearCrossEntropyModel):
         return cv
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_keep_fitted_state_on_failure
     def fit(self, X, y, sample_weight=None, **params):
         """Fit the path on every fold, choose ``C`` (and ``l1_ratio``), refit.
 

@@ -115,11 +115,15 @@ def kl_divergence_score(y_true, y_pred, *, labels=None, sample_weight=None, eps=
     it is the cross entropy less the targets' entropy.  ``eps="auto"`` clips q
     as :func:`skxent.metrics.cross_entropy` does.
     """
+    from ._validation import check_sample_weight
+    from .metrics._reductions import reduce
+
     q = _as_columns(y_pred)
     target = _one_hot(y_true, labels, q.shape[1])
     clip = float(np.finfo(np.float64).eps) if eps == "auto" else eps
     per_sample = metrics.kl_divergence(target, q, eps=clip)
-    return float(np.average(per_sample, weights=sample_weight))
+    sw = check_sample_weight(sample_weight, per_sample.shape[0])
+    return reduce(per_sample, sw, "mean", 1.0)
 
 
 _BUILTIN = {

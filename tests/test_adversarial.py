@@ -263,9 +263,7 @@ def test_classifier_weight_scaling_is_penalty_scaling(exponent, solver):
     y = np.array([0, 0, 1, 1, 0, 1])
     w = np.array([1.0, 2.0, 1.0, 3.0, 1.0, 2.0])
     c = 2.0**exponent
-    ref = CrossEntropyClassifier(solver=solver, tol=1e-12, max_iter=1000).fit(
-        X, y, sample_weight=w
-    )
+    ref = CrossEntropyClassifier(solver=solver, tol=1e-12, max_iter=1000).fit(X, y, sample_weight=w)
     got = CrossEntropyClassifier(solver=solver, C=1 / c, tol=1e-12, max_iter=1000).fit(
         X, y, sample_weight=w * c
     )
@@ -375,3 +373,87 @@ def test_zero_weights_with_infinite_loss_do_not_make_nan():
     value = cross_entropy([0, 1], [[0.0, 1.0], [0.2, 0.8]], eps=0, sample_weight=[0.0, 1.0])
     close(value, -mpmath.log(M(0.8)))
     assert math.isfinite(value)
+
+
+# ---------------------------------------------------------------------------
+# Defects a review found (each test fails without its fix)
+# ---------------------------------------------------------------------------
+
+
+def test_newton_cg_float32_softmax_intercepts_stay_put():
+    # float32 rounding gave the gradient a component along "add one number to
+    # every class's intercept", which the preconditioner blew up to 1e6.
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(500, 8))
+    y = rng.integers(0, 4, 500)
+    for C in (1.0, np.inf):
+        ref = CrossEntropyClassifier(tol=1e-12, solver="newton-cholesky", C=C).fit(X, y)
+        got = CrossEntropyClassifier(tol=1e-8, solver="newton-cg", C=C)
+        with warnings_ignored():
+            got.fit(X.astype(np.float32), y)
+        assert np.abs(got.intercept_).max() < 10
+        np.testing.assert_allclose(got.predict_proba(X), ref.predict_proba(X), atol=1e-5)
+
+
+def test_class_weight_list_with_labels_names_the_bad_weight():
+    p = [[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]]
+    with pytest.raises(ValueError, match="class_weight must be finite and non-negative"):
+        cross_entropy(["a", "c"], p, labels=["a", "b", "c"], class_weight=[1, -1, 1])
+    with pytest.raises(ValueError, match="alpha must be finite"):
+        focal_cross_entropy(["a", "c"], p, labels=["a", "b", "c"], alpha=[1, np.nan, 1])
+
+
+def test_a_failed_fit_leaves_the_estimator_as_it_was():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    y = np.arange(20) % 2
+    clf = CrossEntropyClassifier(solver="lbfgs", l1_ratio=0.5)
+    with pytest.raises(ValueError, match="l1_ratio"):
+        clf.fit(X, y)
+    assert not [name for name in vars(clf) if name.endswith("_")]
+    fitted = CrossEntropyClassifier().fit(X, y)
+    before = (fitted.classes_.copy(), fitted.coef_.copy())
+    fitted.set_params(solver="lbfgs", l1_ratio=0.5)
+    with pytest.raises(ValueError):
+        fitted.fit(X, np.array(["a", "b"] * 10))
+    np.testing.assert_array_equal(fitted.classes_, before[0])
+    np.testing.assert_array_equal(fitted.coef_, before[1])
+
+
+def test_kl_divergence_scorer_checks_its_weights():
+    from skxent.scorers import kl_divergence_score
+
+    with pytest.raises(ValueError, match="sample_weight"):
+        kl_divergence_score([0, 1], [[0.9, 0.1], [0.2, 0.8]], sample_weight=[-1, 3])
+    with pytest.raises(ValueError, match="sample_weight"):
+        kl_divergence_score([0, 1], [[0.9, 0.1], [0.2, 0.8]], sample_weight=[0, 0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"label_smoothing": -0.5}, "label_smoothing"),
+        ({"label_smoothing": 1.5}, "label_smoothing"),
+        ({"max_iter": -5}, "max_iter"),
+        ({"max_iter": 2.5}, "max_iter"),
+        ({"tol": -1.0}, "tol"),
+        ({"fit_intercept": "no"}, "fit_intercept"),
+    ],
+)
+def test_cross_entropy_path_checks_its_arguments(kwargs, match):
+    from skxent import cross_entropy_path
+
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises((ValueError, TypeError), match=match):
+        cross_entropy_path(X, np.arange(20) % 2, **kwargs)
+
+
+class warnings_ignored:
+    def __enter__(self):
+        import warnings
+
+        self._context = warnings.catch_warnings()
+        self._context.__enter__()
+        warnings.simplefilter("ignore")
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)

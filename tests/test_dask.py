@@ -158,8 +158,9 @@ def test_grid_search_over_the_classifier_with_skxent_scorers():
         return GridSearchCV(pipe, grid, scoring=scoring, n_jobs=2).fit(X, y)
 
     ours, ref = search("neg_cross_entropy"), search("neg_log_loss")
-    assert_allclose(ours.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"],
-                    rtol=1e-12)
+    assert_allclose(
+        ours.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"], rtol=1e-12
+    )
     assert_allclose(ours.best_score_, ref.best_score_, rtol=1e-12)
     assert ours.best_params_ == ref.best_params_
 
@@ -170,8 +171,9 @@ def test_incremental_partial_fit_on_a_dask_array_larger_than_one_chunk(client):
 
     from skxent.classifier import CrossEntropyClassifier
 
-    X, y = make_classification(n_samples=20_000, n_features=20, n_informative=10,
-                               n_classes=3, random_state=0)
+    X, y = make_classification(
+        n_samples=20_000, n_features=20, n_informative=10, n_classes=3, random_state=0
+    )
     X = StandardScaler().fit_transform(X)
     full = CrossEntropyClassifier().fit(X, y)
     full_loss = metrics.log_loss(y, full.predict_proba(X))
@@ -183,3 +185,12 @@ def test_incremental_partial_fit_on_a_dask_array_larger_than_one_chunk(client):
         inc.partial_fit(dX, dy, classes=np.unique(y))
     inc_loss = metrics.log_loss(y, inc.estimator_.predict_proba(X))
     assert inc_loss <= 1.02 * full_loss, (inc_loss, full_loss)
+
+
+def test_reduction_none_applies_the_weights_on_dask_arrays(data):
+    proba, _, y, _, sw, _ = data
+    expected = metrics.cross_entropy(y, proba, sample_weight=sw, reduction="none")
+    got = metrics.cross_entropy(
+        _d(y, 3000), _d(proba, 3000), sample_weight=_d(sw, 3000), reduction="none"
+    )
+    assert_allclose(got, expected, rtol=1e-12)

@@ -204,3 +204,24 @@ def test_data_larger_than_a_worker_fits_with_a_small_client():
     assert result["client_peak"] - result["before"] < 0.05 * result["x_bytes"]
     # the planted model: a logistic of x0 - 0.5 x1
     assert result["coef"] == pytest.approx([1.0, -0.5], abs=0.01)
+
+
+def test_float32_soft_targets_and_a_column_of_labels():
+    # The local scheduler: the same checks as in memory (float32 rows sum to
+    # one within float32's tolerance; a column of labels is flattened).
+    from sklearn.exceptions import DataConversionWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    T = rng.dirichlet(np.ones(3), 600).astype(np.float32)
+    mem = CrossEntropyClassifier(tol=1e-10).fit(X, T)
+    dist = CrossEntropyClassifier(tol=1e-10).fit(
+        da.from_array(X, chunks=150), da.from_array(T, chunks=(150, 3))
+    )
+    assert_allclose(dist.coef_, mem.coef_, atol=1e-8)
+    y = (X[:, 0] > 0).astype(int)
+    with pytest.warns(DataConversionWarning):
+        col = CrossEntropyClassifier().fit(
+            da.from_array(X, chunks=150), da.from_array(y[:, None], chunks=(150, 1))
+        )
+    assert_allclose(col.coef_, CrossEntropyClassifier().fit(X, y).coef_, atol=1e-8)
