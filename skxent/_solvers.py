@@ -25,6 +25,8 @@ import numpy as np
 from scipy import linalg, optimize
 from scipy.special import log_softmax
 
+from ._linear_loss import _sym
+
 __all__ = [
     "SOLVERS",
     "pick_solver",
@@ -637,14 +639,24 @@ def _newton_cd(loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newt
         w = accepted
         f, g, point = loss.loss_gradient(w, return_raw=True)
         stalled += bool(rounding)
-        sub = min_norm_subgradient(loss, w, g)
-        if callback is not None and callback(w, f + loss.l1_penalty(w), sub):
-            return SolverResult(w, n_iter)
-        if np.abs(sub).max() <= tol:
-            return SolverResult(w, n_iter)
-        if stalled >= 3:
-            return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
+        end = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback)
+        if end is not None:
+            return end
     return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
+
+
+def _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback):
+    """The result of a proximal Newton iteration, if it ends the fit: on the
+    callback's word or the least-norm subgradient (converged), or after three
+    steps at the precision of the arithmetic (not converged)."""
+    sub = min_norm_subgradient(loss, w, g)
+    if callback is not None and callback(w, f + loss.l1_penalty(w), sub):
+        return SolverResult(w, n_iter)
+    if np.abs(sub).max() <= tol:
+        return SolverResult(w, n_iter)
+    if stalled >= 3:
+        return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
+    return None
 
 
 # The most coefficients newton_cd_explicit takes: its Hessian is dense on the client.
@@ -726,23 +738,15 @@ def _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps):
             return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
         w = accepted
         f, g, H = loss.hessian(w)
-        sub = min_norm_subgradient(loss, w, g)
-        if callback is not None and callback(w, f + loss.l1_penalty(w), sub):
-            return SolverResult(w, n_iter)
-        if np.abs(sub).max() <= tol:
-            return SolverResult(w, n_iter)
-        if stalled >= 3:
-            return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
+        end = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback)
+        if end is not None:
+            return end
     return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
 
 
 # ---------------------------------------------------------------------------
 # The Kronecker-factored preconditioner of newton-cg
 # ---------------------------------------------------------------------------
-
-
-def _sym(a):
-    return 0.5 * (a + a.T)
 
 
 class KFAC:
