@@ -115,6 +115,7 @@ def newton_cd_sweeps(
     const double[:, ::1] Q,              # IN (K, n)
     const double[:, ::1] A,              # IN (K, d) curvature of each coordinate, l2 included
     const double[::1] a_b,               # IN (K,) curvature of each intercept, or empty
+    const double[:, ::1] Hwb,            # IN (K, d) coordinate-intercept curvature, or (0, d)
     const double[:, ::1] P,              # IN (K, n) probabilities (softmax), or (0, n)
     double[:, ::1] U,                    # INOUT (K, n) X D + Db, the change of the scores
     double[::1] m,                       # INOUT (n,) p_i . U_i (softmax), else zeros
@@ -133,7 +134,17 @@ def newton_cd_sweeps(
     """Sweep the working set's coordinates (and the intercepts) until the
     largest change of the model's gradient, ``|delta| * curvature``, is at most
     ``tol``, or ``max_sweeps`` times.  Returns ``(sweeps, largest change of
-    the last sweep)``."""
+    the last sweep)``.
+
+    With an intercept, each coordinate moves together with its output's
+    intercept: the 2 x 2 block (coordinate, intercept) of the model is
+    minimised exactly, the intercept in closed form (it has no penalty), so
+    that a feature far from centred (x around 100) does not zigzag against the
+    intercept.  The intercept's shift is kept pending while the output's
+    coordinates are swept (its effect on a column's gradient is the shift times
+    ``Hwb``), and added to all rows once, at the end: a sparse column costs
+    its non-zeros only.
+    """
     cdef Py_ssize_t K = Q.shape[0], n = n_samples
     cdef bint dense = X.shape[0] > 0
     cdef bint coupled = P.shape[0] > 0
@@ -143,17 +154,34 @@ def newton_cd_sweeps(
     cdef const Py_ssize_t *idx
     cdef const double *p
     cdef double grad, curv, w_old, w_new, delta, biggest
+    cdef double hbb, hwb, pending, g_b
     with nogil:
         while sweep < max_sweeps:
             sweep = sweep + 1
             biggest = 0.0
             for c in range(K):
                 p = &P[c, 0] if coupled else NULL
+                pending = 0.0
+                hbb = a_b[c] if intercept else 0.0
+                if hbb > 0.0:
+                    # The intercept alone first: a Newton step to its optimum,
+                    # after which each joint update keeps it there.
+                    g_b = gb[c]
+                    for i in range(n):
+                        g_b = g_b + Q[c, i] * (U[c, i] - m[i])
+                    pending = -g_b / hbb
+                    if fabs(g_b) > biggest:
+                        biggest = fabs(g_b)
                 for f in range(coord_ptr[c], coord_ptr[c + 1]):
                     j = coord_feat[f]
                     curv = A[c, j]
-                    if not curv > 0.0:
-                        continue
+                    hwb = Hwb[c, j] if hbb > 0.0 else 0.0
+                    if hbb > 0.0:
+                        # The coordinate's curvature with the intercept
+                        # re-optimised along: its Schur complement.
+                        curv = curv - hwb * hwb / hbb
+                    if not curv > 1e-12 * A[c, j]:
+                        continue  # a constant column: the intercept is enough
                     if dense:
                         v = &X[0, j]
                         idx = NULL
@@ -164,7 +192,7 @@ def newton_cd_sweeps(
                         v = &data[start]
                         idx = &indices[start]
                     grad = _column_gradient(v, idx, count, &Q[c, 0], &U[c, 0], &m[0])
-                    grad = grad + G[c, j] + l2 * D[c, j]
+                    grad = grad + pending * hwb + G[c, j] + l2 * D[c, j]
                     w_old = W0[c, j] + D[c, j]
                     w_new = _soft(w_old - grad / curv, l1 / curv)
                     delta = w_new - w_old
@@ -174,19 +202,16 @@ def newton_cd_sweeps(
                     if fabs(delta) * curv > biggest:
                         biggest = fabs(delta) * curv
                     _column_update(v, idx, count, delta, p, &U[c, 0], &m[0])
-                if intercept and a_b[c] > 0.0:
-                    grad = gb[c]
+                    if hbb > 0.0:
+                        # The intercept's gradient was 0; the coordinate's move
+                        # changed it by delta * hwb: move the intercept back.
+                        pending = pending - delta * hwb / hbb
+                if pending != 0.0:
+                    Db[c] = Db[c] + pending
                     for i in range(n):
-                        grad = grad + Q[c, i] * (U[c, i] - m[i])
-                    delta = -grad / a_b[c]
-                    if delta != 0.0:
-                        Db[c] = Db[c] + delta
-                        if fabs(delta) * a_b[c] > biggest:
-                            biggest = fabs(delta) * a_b[c]
-                        for i in range(n):
-                            U[c, i] = U[c, i] + delta
-                            if coupled:
-                                m[i] = m[i] + P[c, i] * delta
+                        U[c, i] = U[c, i] + pending
+                        if coupled:
+                            m[i] = m[i] + P[c, i] * pending
             if biggest <= tol:
                 break
     return sweep, biggest

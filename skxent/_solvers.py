@@ -462,6 +462,12 @@ class _Squares:
         A = np.asarray((self.X2.T @ R.T.astype(self.X2.dtype)).T, dtype=np.float64)
         return np.ascontiguousarray(A + l2)
 
+    @staticmethod
+    def with_intercept(X, R):
+        """(K, d) curvatures between each coordinate and its output's intercept."""
+        H = np.asarray((X.T @ R.T.astype(X.dtype)).T, dtype=np.float64)
+        return np.ascontiguousarray(H)
+
 
 class _Model:
     """The quadratic model of a newton-cd step, to compare candidate steps.
@@ -600,6 +606,7 @@ def _newton_cd(loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newt
         D = np.zeros((K, d))
         Db = np.zeros(K if loss.fit_intercept else 0)
         a_b = R.sum(axis=1) if loss.fit_intercept else np.empty(0)
+        Hwb = _Squares.with_intercept(loss.X, R) if loss.fit_intercept else np.empty((0, d))
         U = np.zeros((K, n))
         m = np.zeros(n)
         model = _Model(loss, Q, P, Gt, gb, Wt, l1, l2)
@@ -607,7 +614,7 @@ def _newton_cd(loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newt
         gb_kernel = np.empty(0) if gb is None else np.ascontiguousarray(gb)
         sweep = functools.partial(
             _sweep, newton_cd_sweeps,
-            (dense, data, indices, indptr, n, Q, A, a_b, P),
+            (dense, data, indices, indptr, n, Q, A, a_b, Hwb, P),
             (Gt, gb_kernel, Wt), (l1, l2, coord_ptr, coord_feat),
         )  # fmt: skip
         _anderson_cd(sweep, (D, Db, U, m), model, active, max_sweeps,
