@@ -53,9 +53,11 @@ class BuildExt(build_ext):
     ``SKXENT_NO_OPENMP=1`` forces the serial build.  Note what is *not* here:
     ``-ffast-math``.  Linked into a shared object it pulls in ``crtfastmath.o``,
     which sets flush-to-zero for the whole Python process at import.  The
-    vectorised ``exp`` comes from glibc's libmvec through a ``simd`` declaration
-    in ``skxent/_simd.h`` instead, which needs only ``-fopenmp`` (or
-    ``-fopenmp-simd``).
+    vector ``exp`` and ``log`` are skxent's own (``skxent/_simd_body.h``),
+    compiled for each instruction set and picked at import (``skxent/_simd.h``);
+    ``-ffp-contract=off`` keeps the compiler from fusing a multiply and an add
+    on its own, so that the only fused multiply-adds are the explicit ones and
+    every entry of an array goes through the same roundings.
     """
 
     def build_extensions(self):
@@ -66,7 +68,7 @@ class BuildExt(build_ext):
             if not openmp:
                 compile_flags = ["/O2"]
         else:
-            compile_flags = ["-O3"]
+            compile_flags = ["-O3", "-ffp-contract=off"]
             link_flags = []
             openmp = os.environ.get("SKXENT_NO_OPENMP") != "1" and _compiles(
                 self.compiler, _OPENMP_PROBE, ["-fopenmp"]
@@ -89,7 +91,7 @@ extensions = [
         ["skxent/_core.pyx"],
         include_dirs=["skxent"],
         libraries=[] if sys.platform == "win32" else ["m"],
-        depends=["skxent/_simd.h"],
+        depends=["skxent/_simd.h", "skxent/_simd_isa.h", "skxent/_simd_body.h"],
     )
 ]
 

@@ -1,67 +1,84 @@
 """Cross-entropy kernels: per-sample loss, gradient and Hessian-vector products.
 
-Layer rules (DESIGN.md): the kernels validate nothing, allocate nothing but a
-per-thread scratch row, and raise nothing.  The Python callers
-(:mod:`skxent.loss`, :mod:`skxent.metrics`) guarantee C-contiguous arrays of the
-right shapes and dtypes.  Arguments are marked ``# IN`` or ``# OUT``; outputs are
-filled in place and the functions return nothing, except the reductions.
+Layer rules (DESIGN.md): the kernels validate nothing, allocate nothing but
+per-thread scratch, and raise nothing.  The Python callers (:mod:`skxent.loss`,
+:mod:`skxent.metrics`) guarantee C-contiguous arrays of the right shapes and
+dtypes.  Arguments are marked ``# IN`` or ``# OUT``; outputs are filled in place
+and the functions return nothing, except the reductions.
 
-Every loop over rows is an OpenMP ``prange`` with a static schedule.  Per-sample
-outputs do not depend on the thread count.  Sums over samples are taken over
-fixed blocks of ``BLOCK`` rows, and the block partials are then added in order,
-so that they are bitwise identical for any number of threads.
+The softmax and sigmoid kernels are C (skxent/_simd.h): vector code for
+AVX-512, AVX2 and SSE2, picked at import by what the CPU has, with their own
+vector exp and log.  The loops over rows here hand them chunks of rows.  Every
+loop over rows runs on OpenMP threads, each taking a fixed, contiguous share of
+the chunks.  Per-sample outputs do not depend on the thread count.  Sums over
+samples are taken over fixed blocks of ``BLOCK`` rows, and the block partials
+are then added in order, so that they are bitwise identical for any number of
+threads.
 
 Notation: ``z`` raw scores (logits) of one sample, ``k`` classes, ``t`` target
 distribution, ``p = softmax(z)``, ``w`` sample weight, ``cw`` class weights.
 """
 
-from cython.parallel cimport parallel, prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport fabs, isfinite, log
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
 
 ctypedef fused floating:
     float
     double
 
 cdef extern from "_simd.h" nogil:
-    void skx_exp_d(const double *x, double *out, Py_ssize_t n)
-    void skx_exp_f(const float *x, float *out, Py_ssize_t n)
-    void skx_log_d(const double *x, double *out, Py_ssize_t n)
-    void skx_sigmoid_terms(
-        Py_ssize_t m, const double *z, const double *e, const double *u,
-        const double *logu, const double *t, double *wp, double *wn, double *loss)
-    int SKX_VECTOR_EXP
+    enum:
+        SKX_MAX_ROWS
     int SKX_OPENMP
+    Py_ssize_t skx_chunk_rows(Py_ssize_t k)
+    Py_ssize_t skx_scratch_size(Py_ssize_t k)
+    int skx_simd_select(int isa)
+    int skx_simd_current()
+    int skx_simd_available()
+    void skx_softmax_prep_d(
+        const double *z, Py_ssize_t r, Py_ssize_t k, double *e, double *m, double *rest)
+    void skx_softmax_prep_f(
+        const float *z, Py_ssize_t r, Py_ssize_t k, float *e, double *m, double *rest)
+    void skx_softmax_rows(const double *rest, Py_ssize_t r, double *inv, double *lse1)
+    void skx_softmax_hard_d(
+        const double *z, const Py_ssize_t *y, Py_ssize_t r, Py_ssize_t k, const double *sw,
+        const double *cw, double *e, double *g, double *loss)
+    void skx_softmax_hard_f(
+        const float *z, const Py_ssize_t *y, Py_ssize_t r, Py_ssize_t k, const double *sw,
+        const double *cw, float *e, float *g, float *loss)
+    void skx_sigmoid_d(
+        const double *z, const double *t, Py_ssize_t m, const double *wp, const double *wn,
+        double ta, double tb, double *loss, double *grad, double *hess)
+    void skx_sigmoid_f(
+        const float *z, const float *t, Py_ssize_t m, const double *wp, const double *wn,
+        double ta, double tb, float *loss, float *grad, float *hess)
+    void skx_map_exp_d(const double *x, double *out, Py_ssize_t n)
+    void skx_map_exp_f(const float *x, float *out, Py_ssize_t n)
+    void skx_map_log_d(const double *x, double *out, Py_ssize_t n)
+    void skx_map_log1p_d(const double *x, double *out, Py_ssize_t n)
+    void skx_map_log1p_f(const float *x, float *out, Py_ssize_t n)
 
 cdef extern from *:
     """
     #ifdef _OPENMP
     #include <omp.h>
     static int skx_max_threads(void) { return omp_get_max_threads(); }
+    static int skx_team_size(void) { return omp_get_num_threads(); }
     #else
     static int skx_max_threads(void) { return 1; }
+    static int skx_team_size(void) { return 1; }
     #endif
     """
     int skx_max_threads() nogil
-
-cdef extern from *:
-    """
-    #if defined(__GNUC__) || defined(__clang__)
-    #define skx_prefetch(p) __builtin_prefetch((p))
-    #else
-    #define skx_prefetch(p) ((void)0)
-    #endif
-    """
-    void skx_prefetch(const void *p) nogil
+    int skx_team_size() nogil
 
 # Rows per block of a deterministic reduction.  A constant, never derived from
 # the thread count: that is what makes sums independent of it.
 cdef enum:
     BLOCK = 1024
-    # Rows per chunk of the softmax kernel (vector exp and log calls).
-    CHUNK = 32
-    # Entries per chunk of the sigmoid kernel.
-    SCHUNK = 256
+    # Entries per chunk of the sigmoid kernel (its weights are built per chunk).
+    SCHUNK = 2048
 
 # Row status codes of the probability kernels (0 = valid row).
 cdef enum:
@@ -70,12 +87,19 @@ cdef enum:
     ST_ABOVE_ONE = 3
     ST_SUM = 4
 
+# The instruction sets of skxent/_simd.h, in the order of their codes there.
+SIMD_LEVELS = ("none", "sse2", "avx2", "avx512")
+
+skx_simd_select(-1)
+
 
 def build_info():
-    """Compile-time facts: OpenMP, vectorised exp, and the current thread cap."""
+    """Compile-time facts: OpenMP, vector instruction set, and the current thread cap."""
+    level = skx_simd_current()
     return {
         "openmp": bool(SKX_OPENMP),
-        "vector_exp": bool(SKX_VECTOR_EXP),
+        "vector_exp": level > 0,
+        "simd": SIMD_LEVELS[level],
         "max_threads": skx_max_threads(),
     }
 
@@ -85,101 +109,62 @@ def max_threads():
     return skx_max_threads()
 
 
-# ---------------------------------------------------------------------------
-# One sample
-# ---------------------------------------------------------------------------
-
-cdef inline double _sum(const floating *x, Py_ssize_t k) noexcept nogil:
-    """Sum of a row, in double, with two running sums.
-
-    An add's latency, not its throughput, bounds a single running sum over a
-    short row.
-    """
-    cdef Py_ssize_t c = 0
-    cdef double s0 = 0.0, s1 = 0.0
-    while c + 2 <= k:
-        s0 = s0 + x[c]
-        s1 = s1 + x[c + 1]
-        c = c + 2
-    if c < k:
-        s0 = s0 + x[c]
-    return s0 + s1
+def simd_levels():
+    """The instruction sets this CPU can run, narrowest first (for the tests)."""
+    return SIMD_LEVELS[: skx_simd_available() + 1]
 
 
-cdef inline double _sum_below_one(const floating *e, Py_ssize_t k) noexcept nogil:
-    """Sum of the entries of a row that are below 1, in double, with two running sums.
-
-    Leaves out the maximum of a row of shifted exponentials when it is the
-    row's only entry of 1, as _rests makes sure.  A select between e and 0,
-    which the compiler makes a compare and a mask rather than a branch (that
-    would be mispredicted on most rows).  NaN is not below 1 and would be
-    dropped: _rests keeps rows with a NaN away from here.
-    """
-    cdef Py_ssize_t c = 0
-    cdef double s0 = 0.0, s1 = 0.0
-    while c + 2 <= k:
-        s0 = s0 + (e[c] if e[c] < 1 else 0.0)
-        s1 = s1 + (e[c + 1] if e[c + 1] < 1 else 0.0)
-        c = c + 2
-    if c < k:
-        s0 = s0 + (e[c] if e[c] < 1 else 0.0)
-    return s0 + s1
+def simd_select(level):
+    """Use the kernels of instruction set ``level`` (None: the widest); return the
+    previous one.  For the tests: not thread-safe, process-wide."""
+    previous = SIMD_LEVELS[skx_simd_current()]
+    code = skx_simd_available() if level is None else SIMD_LEVELS.index(level)
+    if skx_simd_select(code) < 0:
+        raise ValueError(f"this CPU cannot run the {level} kernels")
+    return previous
 
 
-cdef inline void _rests(const floating *e, Py_ssize_t r, Py_ssize_t k, double *rest) noexcept nogil:
-    """rest = sum(e) - 1 for r rows of shifted exponentials, each with a maximum of 1.
-
-    The row's log-sum-exp is max(z) + log1p(rest).  When rest >= 1 the plain
-    sum s serves: s - 1 is exact, so rest keeps the relative precision of s,
-    within a factor s / rest <= 2.  A smaller rest would lose more (s - 1
-    cancels the digits of a small rest: for z = (10, -10) the loss is
-    2.06e-9), and those rows are summed again without their maximum.  Then s
-    < 2, so the maximum is their only entry of 1 (a tie would make s >= 2),
-    and _sum_below_one leaves it out.  The rows are listed first and redone
-    after, rather than picked by a branch per row, which would be
-    mispredicted whenever both kinds of rows are common.
-    """
-    cdef Py_ssize_t redo[CHUNK]
-    cdef Py_ssize_t i, j, n_redo = 0
-    for i in range(r):
-        rest[i] = _sum(e + i * k, k) - 1.0
-        redo[n_redo] = i
-        n_redo = n_redo + (rest[i] < 1.0)  # not NaN: it stays in the plain sum
-    for j in range(n_redo):
-        i = redo[j]
-        rest[i] = _sum_below_one(e + i * k, k)
-
-
-cdef inline void _shifted_exp(
-    const floating *z,  # IN (r, k) raw scores
-    Py_ssize_t r,
-    Py_ssize_t k,
-    floating *e,        # OUT (r, k) exp(z - max(z)), row by row
-    double *m,          # OUT (r,) max(z) of each row
-    double *rest,       # OUT (r,) sum(e) - 1 of each row, see _rests
-) noexcept nogil:
-    """The exponentials of r <= CHUNK rows, shifted by their maxima, in one vector call."""
-    cdef Py_ssize_t i, c
-    cdef const floating *zi
-    cdef floating *ei
-    cdef floating mi
-    for i in range(r):
-        zi = z + i * k
-        ei = e + i * k
-        skx_prefetch(zi + 16 * k)
-        # A select, not a branch (the outcome is random on real data), and no
-        # argmax: an index carried along would lengthen the dependency chain.
-        mi = zi[0]
-        for c in range(1, k):
-            mi = zi[c] if zi[c] > mi else mi
-        m[i] = mi
-        for c in range(k):
-            ei[c] = zi[c] - mi
-    if floating is double:
-        skx_exp_d(e, e, r * k)
+def simd_map(str name, floating[::1] x, floating[::1] out):
+    """``out = f(x)`` with the vector functions of the current instruction set:
+    ``exp`` (x <= 0), ``log`` (double, x >= 1), ``log1p`` (0 <= x <= 1)."""
+    cdef Py_ssize_t n = x.shape[0]
+    if n == 0:
+        return
+    if name == "exp":
+        if floating is double:
+            skx_map_exp_d(&x[0], &out[0], n)
+        else:
+            skx_map_exp_f(&x[0], &out[0], n)
+    elif name == "log1p":
+        if floating is double:
+            skx_map_log1p_d(&x[0], &out[0], n)
+        else:
+            skx_map_log1p_f(&x[0], &out[0], n)
+    elif name == "log":
+        if floating is double:
+            skx_map_log_d(&x[0], &out[0], n)
+        else:
+            raise ValueError("log is double only")
     else:
-        skx_exp_f(e, e, r * k)
-    _rests(e, r, k, rest)
+        raise ValueError(name)
+
+
+cdef inline Py_ssize_t _share(Py_ssize_t n_chunks, int tid, int n_threads) noexcept nogil:
+    """First chunk of thread ``tid``'s contiguous share of ``n_chunks``."""
+    return (n_chunks * tid) // n_threads
+
+
+# ---------------------------------------------------------------------------
+# Softmax: chunks of rows
+# ---------------------------------------------------------------------------
+
+cdef inline void _prep(
+    const floating *z, Py_ssize_t r, Py_ssize_t k, floating *e, double *m, double *rest
+) noexcept nogil:
+    if floating is double:
+        skx_softmax_prep_d(z, r, k, e, m, rest)
+    else:
+        skx_softmax_prep_f(z, r, k, e, m, rest)
 
 
 cdef void _softmax_chunk(
@@ -191,66 +176,50 @@ cdef void _softmax_chunk(
     const double *sw,       # IN (r,) sample weights, or NULL
     const double *cw,       # IN (k,) class weights, or NULL
     double smoothing,       # IN label smoothing epsilon
-    floating *g,            # OUT (r, k) gradient (also the exp scratch)
-    bint want_grad,
+    floating *e,            # scratch, skx_scratch_size(k) entries
+    floating *g,            # OUT (r, k) gradient, or NULL
     floating *loss_out,     # OUT (r,)
 ) noexcept nogil:
-    """Softmax cross entropy and its gradient for a chunk of r <= CHUNK rows.
+    """Softmax cross entropy and its gradient for a chunk of r rows.
 
     With t_c the (smoothed) target and cw_c the class weights,
     loss = sum_c cw_c t_c (lse(z) - z_c) and, writing S = sum_c cw_c t_c,
     d loss / d z_c = S p_c - cw_c t_c, both times the sample weight.
 
     Log-sum-exp subtracts the row maximum (no overflow) and splits the sum of
-    exponentials as 1 + rest (the maximum's exp(0) = 1 and the others, see
-    _rests), so that lse(z) = max(z) + log1p(rest) keeps full relative
-    precision when one class dominates (log(1 + rest) would round rest away:
-    for z = (10, -10) the loss is 2.06e-9 and log(1 + rest) gets 7 digits of
-    it).  Each term (max - z_c) + log1p(rest) is >= 0, so the loss has no
-    cancellation.
+    exponentials as 1 + rest (the maximum's exp(0) = 1 and the others), so
+    that lse(z) = max(z) + log1p(rest) keeps full relative precision when one
+    class dominates (log(1 + rest) would round rest away: for z = (10, -10)
+    the loss is 2.06e-9 and log(1 + rest) gets 7 digits of it).  Each term
+    (max - z_c) + log1p(rest) is >= 0, so the loss has no cancellation.
 
-    The exponentials and logs of the whole chunk go through one vector call
-    each (skxent/_simd.h).
+    Hard labels without smoothing (the common case) are all C; the other
+    targets take the exponentials and per-row quantities from C and loop here.
     """
-    cdef double m[CHUNK]
-    cdef double rest[CHUNK]
-    cdef double u[CHUNK]
-    cdef double logu[CHUNK]
+    cdef double m[SKX_MAX_ROWS + 8]
+    cdef double rest[SKX_MAX_ROWS + 8]
+    cdef double inv[SKX_MAX_ROWS + 8]
+    cdef double lse1[SKX_MAX_ROWS + 8]
     cdef Py_ssize_t i, c, yi
     cdef const floating *zi
+    cdef const floating *ei
     cdef floating *gi
-    cdef double ri, lse1, inv, tc, wc, wi, ey, loss, S, scale
+    cdef double tc, wc, wi, loss, S
     cdef double a = 1.0 - smoothing, b = smoothing / k
 
-    _shifted_exp(z, r, k, g, m, rest)
-    for i in range(r):
-        u[i] = 1.0 + rest[i]
-    skx_log_d(u, logu, r)
+    if t == NULL and smoothing == 0.0:
+        if floating is double:
+            skx_softmax_hard_d(z, y, r, k, sw, cw, e, g, loss_out)
+        else:
+            skx_softmax_hard_f(z, y, r, k, sw, cw, e, g, loss_out)
+        return
 
+    _prep(z, r, k, e, m, rest)
+    skx_softmax_rows(rest, r, inv, lse1)
     for i in range(r):
         zi = z + i * k
-        gi = g + i * k
-        ri = rest[i]
-        # log1p(rest) from log(u), u = 1 + rest rounded (Goldberg 1991, Thm 4).
-        lse1 = ri if u[i] == 1.0 else logu[i] * ri / (u[i] - 1.0)
-        inv = 1.0 / u[i]
+        ei = e + i * k
         wi = sw[i] if sw != NULL else 1.0
-
-        if t == NULL and smoothing == 0.0:
-            # Hard label: a single term.
-            yi = y[i]
-            wc = cw[yi] if cw != NULL else 1.0
-            loss_out[i] = <floating> (wi * wc * ((m[i] - zi[yi]) + lse1))
-            if want_grad:
-                ey = gi[yi]
-                scale = wi * wc * inv
-                for c in range(k):
-                    gi[c] = <floating> (gi[c] * scale)
-                # At a maximum (e_y = 1), p_y - 1 = -rest / (1 + rest) without
-                # the cancellation.
-                gi[yi] = <floating> (-ri * scale if ey == 1.0 else wi * wc * (ey * inv - 1.0))
-            continue
-
         yi = -1 if t != NULL else y[i]
         loss = 0.0
         S = 0.0
@@ -258,14 +227,15 @@ cdef void _softmax_chunk(
             tc = (a * t[i * k + c] + b) if t != NULL else (b + (a if c == yi else 0.0))
             wc = cw[c] if cw != NULL else 1.0
             if tc != 0.0:
-                loss = loss + wc * tc * ((m[i] - zi[c]) + lse1)
+                loss = loss + wc * tc * ((m[i] - zi[c]) + lse1[i])
             S = S + wc * tc
         loss_out[i] = <floating> (wi * loss)
-        if want_grad:
+        if g != NULL:
+            gi = g + i * k
             for c in range(k):
                 tc = (a * t[i * k + c] + b) if t != NULL else (b + (a if c == yi else 0.0))
                 wc = cw[c] if cw != NULL else 1.0
-                gi[c] = <floating> (wi * (S * (gi[c] * inv) - wc * tc))
+                gi[c] = <floating> (wi * (S * (ei[c] * inv[i]) - wc * tc))
 
 
 cdef void _softmax_hessp_chunk(
@@ -278,22 +248,25 @@ cdef void _softmax_hessp_chunk(
     const double *cw,       # IN (k,) or NULL
     double smoothing,
     const floating *v,      # IN (r, k) directions
-    floating *hv,           # OUT (r, k) (also the exp scratch)
+    floating *e,            # scratch, skx_scratch_size(k) entries
+    floating *hv,           # OUT (r, k)
 ) noexcept nogil:
-    """(H v)_c = w S (p_c v_c - p_c (p . v)), H = w S (diag(p) - p p^T), for r <= CHUNK rows.
+    """(H v)_c = w S (p_c v_c - p_c (p . v)), H = w S (diag(p) - p p^T), for a chunk.
 
     S = sum_c cw_c t_c is the total target mass (1 without class weights).
     """
-    cdef double m[CHUNK]
-    cdef double rest[CHUNK]
+    cdef double m[SKX_MAX_ROWS + 8]
+    cdef double rest[SKX_MAX_ROWS + 8]
     cdef Py_ssize_t i, c
     cdef floating *hi
+    cdef const floating *ei
     cdef const floating *vi
     cdef double inv, tc, S, pv, ws
     cdef double a = 1.0 - smoothing, b = smoothing / k
-    _shifted_exp(z, r, k, hv, m, rest)
+    _prep(z, r, k, e, m, rest)
     for i in range(r):
         hi = hv + i * k
+        ei = e + i * k
         vi = v + i * k
         inv = 1.0 / (1.0 + rest[i])
         S = 0.0
@@ -308,72 +281,130 @@ cdef void _softmax_hessp_chunk(
                 S = S + (cw[c] if cw != NULL else 1.0) * tc
         pv = 0.0
         for c in range(k):
-            pv = pv + (hi[c] * inv) * vi[c]
+            pv = pv + (ei[c] * inv) * vi[c]
         ws = (sw[i] if sw != NULL else 1.0) * S
         for c in range(k):
-            hi[c] = <floating> (ws * (hi[c] * inv) * (vi[c] - pv))
+            hi[c] = <floating> (ws * (ei[c] * inv) * (vi[c] - pv))
 
 
-cdef void _sigmoid_chunk(
-    const floating *z,   # IN (m,) raw scores: m consecutive entries of the (n, L) array
-    const floating *t,   # IN (m,) targets in [0, 1]
-    Py_ssize_t m,
-    Py_ssize_t i,        # row of the first entry
-    Py_ssize_t j,        # its column
-    Py_ssize_t L,
-    const double *sw,    # IN (n,) sample weights, or NULL
-    const double *pw,    # IN (L,) weights of the positive terms, or NULL
-    const double *nw,    # IN (L,) weights of the negative terms, or NULL
-    double smoothing,
-    floating *loss,      # OUT (m,)
-    floating *grad,      # OUT (m,), or NULL
-    floating *hess,      # OUT (m,) diagonal of the Hessian, or NULL
+cdef void _softmax_range(
+    const floating *raw, const Py_ssize_t *y, const floating *target, Py_ssize_t n,
+    Py_ssize_t k, const double *sw, const double *cw, double smoothing,
+    const floating *vector, floating *grad, floating *loss, floating *hessp,
+    Py_ssize_t c0, Py_ssize_t c1, floating *e,
 ) noexcept nogil:
-    """Binary cross entropy of sigmoid(z) against t, for m <= SCHUNK entries.
+    """Chunks c0..c1-1: loss and gradient, or (``vector`` given) H v into ``hessp``."""
+    cdef Py_ssize_t R = skx_chunk_rows(k), ch, i0, r
+    for ch in range(c0, c1):
+        i0 = ch * R
+        r = min(R, n - i0)
+        if vector != NULL:
+            _softmax_hessp_chunk(
+                raw + i0 * k,
+                y + i0 if y != NULL else NULL,
+                target + i0 * k if target != NULL else NULL,
+                r, k,
+                sw + i0 if sw != NULL else NULL,
+                cw, smoothing, vector + i0 * k, e, hessp + i0 * k,
+            )
+        else:
+            _softmax_chunk(
+                raw + i0 * k,
+                y + i0 if y != NULL else NULL,
+                target + i0 * k if target != NULL else NULL,
+                r, k,
+                sw + i0 if sw != NULL else NULL,
+                cw, smoothing, e,
+                grad + i0 * k if grad != NULL else NULL,
+                loss + i0,
+            )
 
-    With the smoothed target t' = (1 - eps) t + eps / 2, a = w pw t' and
-    b = w nw (1 - t'): loss = a softplus(-z) + b softplus(z), both terms >= 0,
-    so there is no cancellation.  With e = exp(-|z|) every quantity needs one
-    exp and one log1p, the log1p as a log with Goldberg's correction
-    (skx_sigmoid_terms in skxent/_simd.h has the formulas).
-    The exps and logs of the chunk go through one vector call each.
+
+cdef int _softmax_run(
+    const floating *raw, const Py_ssize_t *y, const floating *target, Py_ssize_t n,
+    Py_ssize_t k, const double *sw, const double *cw, double smoothing,
+    const floating *vector, floating *grad, floating *loss, floating *hessp, int n_threads,
+) noexcept nogil:
+    """All chunks, on ``n_threads`` threads, each with its own scratch; returns
+    -1 when a scratch cannot be allocated (the outputs are then incomplete)."""
+    cdef Py_ssize_t n_chunks = (n + skx_chunk_rows(k) - 1) // skx_chunk_rows(k)
+    cdef Py_ssize_t size = skx_scratch_size(k), c0, c1
+    cdef floating *e
+    cdef int tid, nt
+    # Shared flag (an element write is not made thread-private, a variable is).
+    cdef int failed[1]
+    failed[0] = 0
+    if n_threads <= 1 or n_chunks == 1:
+        e = <floating *> calloc(size, sizeof(floating))
+        if e == NULL:
+            return -1
+        _softmax_range(raw, y, target, n, k, sw, cw, smoothing, vector, grad, loss, hessp,
+                       0, n_chunks, e)
+        free(e)
+        return 0
+    with parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = skx_team_size()
+        c0 = _share(n_chunks, tid, nt)
+        c1 = _share(n_chunks, tid + 1, nt)
+        # Zeroed: the padding past a chunk's last row goes through exp too.
+        e = <floating *> calloc(size, sizeof(floating))
+        if e == NULL:
+            failed[0] = 1
+        else:
+            _softmax_range(raw, y, target, n, k, sw, cw, smoothing, vector, grad, loss,
+                           hessp, c0, c1, e)
+            free(e)
+    return -failed[0]
+
+
+# ---------------------------------------------------------------------------
+# Sigmoid: runs of entries
+# ---------------------------------------------------------------------------
+
+cdef void _sigmoid_range(
+    const floating *z, const floating *t, Py_ssize_t size, Py_ssize_t L,
+    const double *sw, const double *pw, const double *nw, double smoothing,
+    floating *lo, floating *gr, floating *he, Py_ssize_t c0, Py_ssize_t c1,
+) noexcept nogil:
+    """Chunks c0..c1-1 of SCHUNK entries of the flat (n, L) arrays.
+
+    The weights of each entry (sample weight times the output's positive or
+    negative weight) are built per chunk, unless they are just the sample
+    weights of one output a row (or none), which the kernel reads in place.
     """
-    cdef double zd[SCHUNK]
-    cdef double td[SCHUNK]
-    cdef double e[SCHUNK]
-    cdef double u[SCHUNK]
-    cdef double logu[SCHUNK]
     cdef double wp[SCHUNK]
     cdef double wn[SCHUNK]
-    cdef double out[SCHUNK]
-    cdef Py_ssize_t q
+    cdef Py_ssize_t ch, q0, m, q, i, j
     cdef double w, ta = 1.0 - smoothing, tb = 0.5 * smoothing
-    for q in range(m):
-        zd[q] = z[q]
-        e[q] = -fabs(zd[q])
-        td[q] = ta * t[q] + tb
-    skx_exp_d(e, e, m)
-    for q in range(m):
-        u[q] = 1.0 + e[q]
-    skx_log_d(u, logu, m)
-    # The weights of each entry, walking its (row, column).
-    for q in range(m):
-        w = sw[i] if sw != NULL else 1.0
-        wp[q] = w * (pw[j] if pw != NULL else 1.0)
-        wn[q] = w * (nw[j] if nw != NULL else 1.0)
-        j = j + 1
-        if j == L:
-            j = 0
-            i = i + 1
-    skx_sigmoid_terms(m, zd, e, u, logu, td, wp, wn, out)
-    for q in range(m):
-        loss[q] = <floating> out[q]
-    if grad != NULL:
-        for q in range(m):
-            grad[q] = <floating> wp[q]
-    if hess != NULL:
-        for q in range(m):
-            hess[q] = <floating> wn[q]
+    cdef bint direct = pw == NULL and nw == NULL and (sw == NULL or L == 1)
+    cdef const double *wpp
+    cdef const double *wnp
+    for ch in range(c0, c1):
+        q0 = ch * SCHUNK
+        m = min(SCHUNK, size - q0)
+        if direct:
+            wpp = sw + q0 if sw != NULL else NULL
+            wnp = wpp
+        else:
+            i = q0 // L
+            j = q0 % L
+            for q in range(m):
+                w = sw[i] if sw != NULL else 1.0
+                wp[q] = w * (pw[j] if pw != NULL else 1.0)
+                wn[q] = w * (nw[j] if nw != NULL else 1.0)
+                j = j + 1
+                if j == L:
+                    j = 0
+                    i = i + 1
+            wpp = wp
+            wnp = wn
+        if floating is double:
+            skx_sigmoid_d(z + q0, t + q0, m, wpp, wnp, ta, tb, lo + q0,
+                          gr + q0 if gr != NULL else NULL, he + q0 if he != NULL else NULL)
+        else:
+            skx_sigmoid_f(z + q0, t + q0, m, wpp, wnp, ta, tb, lo + q0,
+                          gr + q0 if gr != NULL else NULL, he + q0 if he != NULL else NULL)
 
 
 # ---------------------------------------------------------------------------
@@ -392,46 +423,25 @@ def softmax_loss_gradient(
     int n_threads,
 ):
     """Per-sample softmax cross entropy and its gradient w.r.t. ``raw``."""
-    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i0 = 0, r = 0
-    cdef Py_ssize_t n_chunks = (n + CHUNK - 1) // CHUNK, ch
-    cdef bint want_grad = gradient_out.shape[0] > 0
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
     cdef bint has_t = target.shape[0] > 0
-    cdef bint has_sw = sample_weight.shape[0] > 0
-    cdef const double *cw = &class_weight[0] if class_weight.shape[0] > 0 else NULL
-    cdef floating *scratch
-    # Shared flag (an element write is not made thread-private, a variable is).
-    cdef int out_of_memory[1]
-    out_of_memory[0] = 0
+    cdef int status
     if n == 0:
         return
-    with nogil, parallel(num_threads=n_threads):
-        # Without a gradient to write into, each thread needs a chunk of scratch.
-        scratch = NULL
-        if not want_grad:
-            scratch = <floating *> malloc(min(CHUNK, n) * k * sizeof(floating))
-            if scratch == NULL:
-                out_of_memory[0] = 1
-        for ch in prange(n_chunks, schedule="static"):
-            if out_of_memory[0]:
-                continue
-            i0 = ch * CHUNK
-            r = min(CHUNK, n - i0)
-            _softmax_chunk(
-                &raw[i0, 0],
-                NULL if has_t else &y[i0],
-                &target[i0, 0] if has_t else NULL,
-                r,
-                k,
-                &sample_weight[i0] if has_sw else NULL,
-                cw,
-                label_smoothing,
-                &gradient_out[i0, 0] if want_grad else scratch,
-                want_grad,
-                &loss_out[i0],
-            )
-        free(scratch)
-    if out_of_memory[0]:
-        raise MemoryError(f"no memory for a scratch chunk of {CHUNK} x {k} scores")
+    with nogil:
+        status = _softmax_run(
+            &raw[0, 0],
+            NULL if has_t else &y[0],
+            &target[0, 0] if has_t else NULL,
+            n, k,
+            &sample_weight[0] if sample_weight.shape[0] > 0 else NULL,
+            &class_weight[0] if class_weight.shape[0] > 0 else NULL,
+            label_smoothing, NULL,
+            &gradient_out[0, 0] if gradient_out.shape[0] > 0 else NULL,
+            &loss_out[0], NULL, n_threads,
+        )
+    if status < 0:
+        raise MemoryError(f"no memory for a scratch chunk of {skx_scratch_size(k)} scores")
 
 
 def softmax_hessp(
@@ -446,27 +456,23 @@ def softmax_hessp(
     int n_threads,
 ):
     """Row-wise Hessian-vector products of the softmax cross entropy."""
-    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i0, ch
-    cdef Py_ssize_t n_chunks = (n + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
     cdef bint has_t = target.shape[0] > 0
-    cdef bint has_sw = sample_weight.shape[0] > 0
-    cdef const double *cw = &class_weight[0] if class_weight.shape[0] > 0 else NULL
+    cdef int status
     if n == 0:
         return
-    for ch in prange(n_chunks, nogil=True, schedule="static", num_threads=n_threads):
-        i0 = ch * CHUNK
-        _softmax_hessp_chunk(
-            &raw[i0, 0],
-            NULL if has_t else &y[i0],
-            &target[i0, 0] if has_t else NULL,
-            min(CHUNK, n - i0),
-            k,
-            &sample_weight[i0] if has_sw else NULL,
-            cw,
-            label_smoothing,
-            &vector[i0, 0],
-            &hessp_out[i0, 0],
+    with nogil:
+        status = _softmax_run(
+            &raw[0, 0],
+            NULL if has_t else &y[0],
+            &target[0, 0] if has_t else NULL,
+            n, k,
+            &sample_weight[0] if sample_weight.shape[0] > 0 else NULL,
+            &class_weight[0] if class_weight.shape[0] > 0 else NULL,
+            label_smoothing, &vector[0, 0], NULL, NULL, &hessp_out[0, 0], n_threads,
         )
+    if status < 0:
+        raise MemoryError(f"no memory for a scratch chunk of {skx_scratch_size(k)} scores")
 
 
 def sigmoid_loss_gradient(
@@ -487,7 +493,7 @@ def sigmoid_loss_gradient(
     are walked as flat runs of SCHUNK entries, whatever L is.
     """
     cdef Py_ssize_t n = raw.shape[0], L = raw.shape[1]
-    cdef Py_ssize_t size = n * L, n_chunks = (size + SCHUNK - 1) // SCHUNK, ch, q0
+    cdef Py_ssize_t size = n * L, n_chunks = (size + SCHUNK - 1) // SCHUNK
     cdef const floating *z
     cdef const floating *t
     cdef floating *lo
@@ -496,6 +502,7 @@ def sigmoid_loss_gradient(
     cdef const double *sw
     cdef const double *pw
     cdef const double *nw
+    cdef int tid, nt
     if size == 0:
         return
     z = &raw[0, 0]
@@ -506,23 +513,15 @@ def sigmoid_loss_gradient(
     sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
     pw = &pos_weight[0] if pos_weight.shape[0] > 0 else NULL
     nw = &neg_weight[0] if neg_weight.shape[0] > 0 else NULL
-    for ch in prange(n_chunks, nogil=True, schedule="static", num_threads=n_threads):
-        q0 = ch * SCHUNK
-        _sigmoid_chunk(
-            z + q0,
-            t + q0,
-            min(SCHUNK, size - q0),
-            q0 // L,
-            q0 % L,
-            L,
-            sw,
-            pw,
-            nw,
-            label_smoothing,
-            lo + q0,
-            gr + q0 if gr != NULL else NULL,
-            he + q0 if he != NULL else NULL,
-        )
+    if n_threads <= 1 or n_chunks == 1:
+        with nogil:
+            _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he, 0, n_chunks)
+        return
+    with nogil, parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = skx_team_size()
+        _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he,
+                       _share(n_chunks, tid, nt), _share(n_chunks, tid + 1, nt))
 
 
 # ---------------------------------------------------------------------------
