@@ -59,6 +59,9 @@ cdef extern from "_simd.h" nogil:
     void skx_map_log1p_d(const double *x, double *out, Py_ssize_t n)
     void skx_map_log1p_f(const float *x, float *out, Py_ssize_t n)
 
+cdef extern from "_omp.h" nogil:
+    int skx_omp_bind(const char *module, const char **where)
+
 cdef extern from *:
     """
     #ifdef _OPENMP
@@ -92,12 +95,44 @@ SIMD_LEVELS = ("none", "sse2", "avx2", "avx512")
 
 skx_simd_select(-1)
 
+# The OpenMP runtime of the parallel regions: its kind (2 scikit-learn's, 1 the
+# system's, 0 none) and path.
+_openmp = [0, ""]
+
+
+def openmp_bind(module=None):
+    """Run the parallel regions on the OpenMP runtime of the loaded extension
+    module at path ``module`` (with gcc on Linux; see skxent/_omp.h), else on
+    the system's; return (kind, path of the runtime).  Not thread-safe: at
+    import, and in the benchmarks and tests."""
+    cdef const char *where = NULL
+    cdef bytes path = None if module is None else str(module).encode()
+    kind = skx_omp_bind(NULL if path is None else <const char *> path, &where)
+    _openmp[0] = kind
+    _openmp[1] = (<bytes> where).decode(errors="replace")
+    return kind, _openmp[1]
+
+
+def _sklearn_openmp_module():
+    """Path of a scikit-learn extension module linked with its OpenMP runtime."""
+    try:
+        from sklearn.utils import _openmp_helpers
+    except ImportError:
+        return None
+    return getattr(_openmp_helpers, "__file__", None)
+
+
+openmp_bind(_sklearn_openmp_module())
+
 
 def build_info():
-    """Compile-time facts: OpenMP, vector instruction set, and the current thread cap."""
+    """Compile-time facts: OpenMP and its runtime, vector instruction set, and the
+    current thread cap."""
     level = skx_simd_current()
     return {
         "openmp": bool(SKX_OPENMP),
+        "openmp_runtime": ("none", "system", "scikit-learn")[_openmp[0]] if SKX_OPENMP else "none",
+        "openmp_library": _openmp[1],
         "vector_exp": level > 0,
         "simd": SIMD_LEVELS[level],
         "max_threads": skx_max_threads(),
