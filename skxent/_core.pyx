@@ -47,10 +47,10 @@ cdef extern from "_simd.h" nogil:
     void skx_softmax_hard_f(
         const float *z, const Py_ssize_t *y, Py_ssize_t r, Py_ssize_t k, const double *sw,
         const double *cw, float *e, float *g, float *loss)
-    void skx_sigmoid_d(
+    int skx_sigmoid_d(
         const double *z, const double *t, Py_ssize_t m, const double *wp, const double *wn,
         double ta, double tb, double *loss, double *grad, double *hess)
-    void skx_sigmoid_f(
+    int skx_sigmoid_f(
         const float *z, const float *t, Py_ssize_t m, const double *wp, const double *wn,
         double ta, double tb, float *loss, float *grad, float *hess)
     void skx_map_exp_d(const double *x, double *out, Py_ssize_t n)
@@ -397,12 +397,13 @@ cdef int _softmax_run(
 # Sigmoid: runs of entries
 # ---------------------------------------------------------------------------
 
-cdef void _sigmoid_range(
+cdef int _sigmoid_range(
     const floating *z, const floating *t, Py_ssize_t size, Py_ssize_t L,
     const double *sw, const double *pw, const double *nw, double smoothing,
     floating *lo, floating *gr, floating *he, Py_ssize_t c0, Py_ssize_t c1,
 ) noexcept nogil:
-    """Chunks c0..c1-1 of SCHUNK entries of the flat (n, L) arrays.
+    """Chunks c0..c1-1 of SCHUNK entries of the flat (n, L) arrays; returns
+    whether every output written is finite.
 
     The weights of each entry (sample weight times the output's positive or
     negative weight) are built per chunk, unless they are just the sample
@@ -415,6 +416,7 @@ cdef void _sigmoid_range(
     cdef bint direct = pw == NULL and nw == NULL and (sw == NULL or L == 1)
     cdef const double *wpp
     cdef const double *wnp
+    cdef int finite = 1
     for ch in range(c0, c1):
         q0 = ch * SCHUNK
         m = min(SCHUNK, size - q0)
@@ -435,11 +437,14 @@ cdef void _sigmoid_range(
             wpp = wp
             wnp = wn
         if floating is double:
-            skx_sigmoid_d(z + q0, t + q0, m, wpp, wnp, ta, tb, lo + q0,
-                          gr + q0 if gr != NULL else NULL, he + q0 if he != NULL else NULL)
+            finite &= skx_sigmoid_d(
+                z + q0, t + q0, m, wpp, wnp, ta, tb, lo + q0,
+                gr + q0 if gr != NULL else NULL, he + q0 if he != NULL else NULL)
         else:
-            skx_sigmoid_f(z + q0, t + q0, m, wpp, wnp, ta, tb, lo + q0,
-                          gr + q0 if gr != NULL else NULL, he + q0 if he != NULL else NULL)
+            finite &= skx_sigmoid_f(
+                z + q0, t + q0, m, wpp, wnp, ta, tb, lo + q0,
+                gr + q0 if gr != NULL else NULL, he + q0 if he != NULL else NULL)
+    return finite
 
 
 # ---------------------------------------------------------------------------
@@ -525,7 +530,8 @@ def sigmoid_loss_gradient(
     """Element-wise binary cross entropy of sigmoid(raw), gradient and Hessian.
 
     Smoothing moves each target to (1 - eps) t + eps / 2.  The (n, L) arrays
-    are walked as flat runs of SCHUNK entries, whatever L is.
+    are walked as flat runs of SCHUNK entries, whatever L is.  Returns whether
+    every output written is finite.
     """
     cdef Py_ssize_t n = raw.shape[0], L = raw.shape[1]
     cdef Py_ssize_t size = n * L, n_chunks = (size + SCHUNK - 1) // SCHUNK
@@ -538,8 +544,11 @@ def sigmoid_loss_gradient(
     cdef const double *pw
     cdef const double *nw
     cdef int tid, nt
+    # Shared flag (an element write is not made thread-private, a variable is).
+    cdef int nonfinite[1]
+    nonfinite[0] = 0
     if size == 0:
-        return
+        return True
     z = &raw[0, 0]
     t = &target[0, 0]
     lo = &loss_out[0, 0]
@@ -550,13 +559,17 @@ def sigmoid_loss_gradient(
     nw = &neg_weight[0] if neg_weight.shape[0] > 0 else NULL
     if n_threads <= 1 or n_chunks == 1:
         with nogil:
-            _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he, 0, n_chunks)
-        return
+            if not _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he,
+                                  0, n_chunks):
+                nonfinite[0] = 1
+        return not nonfinite[0]
     with nogil, parallel(num_threads=n_threads):
         tid = threadid()
         nt = skx_team_size()
-        _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he,
-                       _share(n_chunks, tid, nt), _share(n_chunks, tid + 1, nt))
+        if not _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he,
+                              _share(n_chunks, tid, nt), _share(n_chunks, tid + 1, nt)):
+            nonfinite[0] = 1
+    return not nonfinite[0]
 
 
 # ---------------------------------------------------------------------------
@@ -760,25 +773,113 @@ def block_sum(
     return total, wtotal
 
 
+cdef Py_ssize_t _first_bad_index(
+    const floating *y, Py_ssize_t n, Py_ssize_t n_classes, Py_ssize_t *out
+) noexcept nogil:
+    """class_indices over one run: the index of its first bad entry, or -1."""
+    cdef Py_ssize_t i
+    cdef floating v
+    cdef floating top = <floating> (n_classes - 1)
+    for i in range(n):
+        v = y[i]
+        if not (v >= 0 and v <= top and v == <floating> (<Py_ssize_t> v)):
+            return i
+        out[i] = <Py_ssize_t> v
+    return -1
+
+
 def class_indices(
     const floating[::1] y,               # IN (n,) class indices as floats
     Py_ssize_t n_classes,
     Py_ssize_t[::1] out,                 # OUT (n,) the same as integers
+    int n_threads=1,
 ):
     """Convert float class indices to integers; return the first bad entry or -1.
 
     One pass, in place of min, max, an integrality test and a cast.  An entry
     is bad unless it is a whole number in [0, n_classes); NaN fails every
-    comparison and is caught too.
+    comparison and is caught too.  On several threads each takes a contiguous
+    share and stops at its first bad entry; the first share with one has the
+    first overall.
     """
-    cdef Py_ssize_t n = y.shape[0], i, bad = -1
-    cdef floating v
-    cdef floating top = <floating> (n_classes - 1)
-    with nogil:
-        for i in range(n):
-            v = y[i]
-            if not (v >= 0 and v <= top and v == <floating> (<Py_ssize_t> v)):
-                bad = i
-                break
-            out[i] = <Py_ssize_t> v
+    cdef Py_ssize_t n = y.shape[0], bad = -1, c0, c1, b, t
+    cdef int tid, nt
+    cdef Py_ssize_t *found
+    if n == 0:
+        return -1
+    if n_threads <= 1 or n < 2 * BLOCK:
+        with nogil:
+            bad = _first_bad_index(&y[0], n, n_classes, &out[0])
+        return bad
+    found = <Py_ssize_t *> malloc(n_threads * sizeof(Py_ssize_t))
+    if found == NULL:
+        raise MemoryError()
+    for t in range(n_threads):
+        found[t] = -1
+    with nogil, parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = skx_team_size()
+        c0 = _share(n, tid, nt)
+        c1 = _share(n, tid + 1, nt)
+        b = _first_bad_index(&y[0] + c0, c1 - c0, n_classes, &out[0] + c0)
+        found[tid] = -1 if b < 0 else c0 + b
+    for t in range(n_threads):
+        if found[t] >= 0:
+            bad = found[t]
+            break
+    free(found)
+    return bad
+
+
+cdef Py_ssize_t _first_outside(const floating *x, Py_ssize_t n) noexcept nogil:
+    """Index of the first entry not in [0, 1] (NaN included), or -1.
+
+    Blocks of 256 entries are tested without a branch per entry (a count the
+    compiler vectorises); only a block with a bad entry is searched.
+    """
+    cdef Py_ssize_t i0, i, m, bad
+    for i0 in range(0, n, 256):
+        m = min(256, n - i0)
+        bad = 0
+        for i in range(i0, i0 + m):
+            bad = bad + (not (x[i] >= 0 and x[i] <= 1))
+        if bad:
+            for i in range(i0, i0 + m):
+                if not (x[i] >= 0 and x[i] <= 1):
+                    return i
+    return -1
+
+
+def first_outside_unit(
+    const floating[::1] x,               # IN (n,)
+    int n_threads,
+):
+    """Index of the first entry of ``x`` outside [0, 1] (or NaN), or -1: one
+    read-only pass, in contiguous shares on ``n_threads`` threads."""
+    cdef Py_ssize_t n = x.shape[0], bad = -1, c0, c1, b, t
+    cdef int tid, nt
+    cdef Py_ssize_t *found
+    if n == 0:
+        return -1
+    if n_threads <= 1 or n < 2 * BLOCK:
+        with nogil:
+            bad = _first_outside(&x[0], n)
+        return bad
+    found = <Py_ssize_t *> malloc(n_threads * sizeof(Py_ssize_t))
+    if found == NULL:
+        raise MemoryError()
+    for t in range(n_threads):
+        found[t] = -1
+    with nogil, parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = skx_team_size()
+        c0 = _share(n, tid, nt)
+        c1 = _share(n, tid + 1, nt)
+        b = _first_outside(&x[0] + c0, c1 - c0)
+        found[tid] = -1 if b < 0 else c0 + b
+    for t in range(n_threads):
+        if found[t] >= 0:
+            bad = found[t]
+            break
+    free(found)
     return bad

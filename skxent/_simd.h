@@ -146,9 +146,9 @@ typedef struct {
                            const double *, const double *, double *, double *, double *);
     void (*softmax_hard_f)(const float *, const ptrdiff_t *, ptrdiff_t, ptrdiff_t,
                            const double *, const double *, float *, float *, float *);
-    void (*sigmoid_d)(const double *, const double *, ptrdiff_t, const double *,
+    int (*sigmoid_d)(const double *, const double *, ptrdiff_t, const double *,
                       const double *, double, double, double *, double *, double *);
-    void (*sigmoid_f)(const float *, const float *, ptrdiff_t, const double *,
+    int (*sigmoid_f)(const float *, const float *, ptrdiff_t, const double *,
                       const double *, double, double, float *, float *, float *);
     void (*map_exp_d)(const double *, double *, ptrdiff_t);
     void (*map_exp_f)(const float *, float *, ptrdiff_t);
@@ -237,14 +237,14 @@ static inline void skx_softmax_hard_f(const float *z, const ptrdiff_t *y, ptrdif
                                       ptrdiff_t k, const double *sw, const double *cw,
                                       float *e, float *g, float *loss)
 { skx_k.softmax_hard_f(z, y, r, k, sw, cw, e, g, loss); }
-static inline void skx_sigmoid_d(const double *z, const double *t, ptrdiff_t m,
+static inline int skx_sigmoid_d(const double *z, const double *t, ptrdiff_t m,
                                  const double *wp, const double *wn, double ta, double tb,
                                  double *loss, double *grad, double *hess)
-{ skx_k.sigmoid_d(z, t, m, wp, wn, ta, tb, loss, grad, hess); }
-static inline void skx_sigmoid_f(const float *z, const float *t, ptrdiff_t m,
+{ return skx_k.sigmoid_d(z, t, m, wp, wn, ta, tb, loss, grad, hess); }
+static inline int skx_sigmoid_f(const float *z, const float *t, ptrdiff_t m,
                                  const double *wp, const double *wn, double ta, double tb,
                                  float *loss, float *grad, float *hess)
-{ skx_k.sigmoid_f(z, t, m, wp, wn, ta, tb, loss, grad, hess); }
+{ return skx_k.sigmoid_f(z, t, m, wp, wn, ta, tb, loss, grad, hess); }
 static inline void skx_map_exp_d(const double *x, double *out, ptrdiff_t n)
 { skx_k.map_exp_d(x, out, n); }
 static inline void skx_map_exp_f(const float *x, float *out, ptrdiff_t n)

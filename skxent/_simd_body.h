@@ -501,15 +501,18 @@ SKX_SOFTMAX_HARD(softmax_hard_f, softmax_prep_f, float, VF, WF, vf_set1, vf_load
  *   where its softplus is inf), gradient = b sigmoid(z) - a sigmoid(-z),
  *   hessian = (a + b) sigmoid(z) sigmoid(-z).
  * wp, wn: the weights of each entry, or NULL for 1.  grad, hess may be NULL.
+ * Returns whether every output written is finite (so that the caller need
+ * not look again; it is a by-product of values already in registers).
  * ------------------------------------------------------------------------- */
 
-static void SKX_FN(sigmoid_d)(
+static int SKX_FN(sigmoid_d)(
     const double *z, const double *t, ptrdiff_t m, const double *wp, const double *wn,
     double ta, double tb, double *loss, double *grad, double *hess)
 {
     const VD zero = vd_zero(), one = vd_set1(1.0), sign = vd_set1(-0.0);
     (void)sign;
     const VD vta = vd_set1(ta), vtb = vd_set1(tb);
+    VD fin = vd_zero();   /* x - x: 0, or NaN once an output is inf or NaN */
     for (ptrdiff_t q = 0; q < m; q += WD) {
         const ptrdiff_t n = m - q < WD ? m - q : WD;
         const int part = n < WD;
@@ -532,6 +535,7 @@ static void SKX_FN(sigmoid_d)(
         VD sp_neg = vd_add(vd_max(vd_sub(zero, zq), zero), l1p);
         VD sp_pos = vd_add(vd_max(zq, zero), l1p);
         VD lq = vd_add(vd_keep(vd_ne0(a), vd_mul(a, sp_neg)), vd_keep(vd_ne0(b), vd_mul(b, sp_pos)));
+        fin = vd_add(fin, vd_sub(lq, lq));
         if (part) {
             vd_store_n(loss + q, lq, n);
         } else {
@@ -539,6 +543,7 @@ static void SKX_FN(sigmoid_d)(
         }
         if (grad != NULL) {
             VD gq = vd_sub(vd_mul(b, s_pos), vd_mul(a, s_neg));
+            fin = vd_add(fin, vd_sub(gq, gq));
             if (part) {
                 vd_store_n(grad + q, gq, n);
             } else {
@@ -547,6 +552,7 @@ static void SKX_FN(sigmoid_d)(
         }
         if (hess != NULL) {
             VD hq = vd_mul(vd_mul(vd_add(a, b), s_pos), s_neg);
+            fin = vd_add(fin, vd_sub(hq, hq));
             if (part) {
                 vd_store_n(hess + q, hq, n);
             } else {
@@ -554,6 +560,7 @@ static void SKX_FN(sigmoid_d)(
             }
         }
     }
+    return vd_hsum(fin) == 0.0;
 }
 
 /* n <= WF weights, rounded to float. */
@@ -567,13 +574,14 @@ static inline VF SKX_FN(vf_load_weights)(const double *p, ptrdiff_t n)
 }
 
 /* Single precision, all in float (weights rounded to float). */
-static void SKX_FN(sigmoid_f)(
+static int SKX_FN(sigmoid_f)(
     const float *z, const float *t, ptrdiff_t m, const double *wp, const double *wn,
     double ta, double tb, float *loss, float *grad, float *hess)
 {
     const VF zero = vf_zero(), one = vf_set1(1.0f), sign = vf_set1(-0.0f);
     (void)sign;
     const VF vta = vf_set1((float)ta), vtb = vf_set1((float)tb);
+    VF fin = vf_zero();
     for (ptrdiff_t q = 0; q < m; q += WF) {
         const ptrdiff_t n = m - q < WF ? m - q : WF;
         const int part = n < WF;
@@ -596,6 +604,7 @@ static void SKX_FN(sigmoid_f)(
         VF sp_neg = vf_add(vf_max(vf_sub(zero, zq), zero), l1p);
         VF sp_pos = vf_add(vf_max(zq, zero), l1p);
         VF lq = vf_add(vf_keep(vf_ne0(a), vf_mul(a, sp_neg)), vf_keep(vf_ne0(b), vf_mul(b, sp_pos)));
+        fin = vf_add(fin, vf_sub(lq, lq));
         if (part) {
             vf_store_n(loss + q, lq, n);
         } else {
@@ -603,6 +612,7 @@ static void SKX_FN(sigmoid_f)(
         }
         if (grad != NULL) {
             VF gq = vf_sub(vf_mul(b, s_pos), vf_mul(a, s_neg));
+            fin = vf_add(fin, vf_sub(gq, gq));
             if (part) {
                 vf_store_n(grad + q, gq, n);
             } else {
@@ -611,6 +621,7 @@ static void SKX_FN(sigmoid_f)(
         }
         if (hess != NULL) {
             VF hq = vf_mul(vf_mul(vf_add(a, b), s_pos), s_neg);
+            fin = vf_add(fin, vf_sub(hq, hq));
             if (part) {
                 vf_store_n(hess + q, hq, n);
             } else {
@@ -618,4 +629,5 @@ static void SKX_FN(sigmoid_f)(
             }
         }
     }
+    return vd_hsum(vd_add(vf_widen_lo(fin), vf_widen_hi(fin))) == 0.0;
 }
