@@ -58,6 +58,12 @@ cdef extern from "_simd.h" nogil:
     void skx_map_log_d(const double *x, double *out, Py_ssize_t n)
     void skx_map_log1p_d(const double *x, double *out, Py_ssize_t n)
     void skx_map_log1p_f(const float *x, float *out, Py_ssize_t n)
+    Py_ssize_t skx_gather_rows_d(
+        const double *p, const Py_ssize_t *y, Py_ssize_t n, Py_ssize_t k, double lo, double hi,
+        double tol, double *out, unsigned char *seen)
+    Py_ssize_t skx_gather_rows_f(
+        const float *p, const Py_ssize_t *y, Py_ssize_t n, Py_ssize_t k, double lo, double hi,
+        double tol, float *out, unsigned char *seen)
 
 cdef extern from "_omp.h" nogil:
     int skx_omp_bind(const char *module, const char **where)
@@ -624,48 +630,123 @@ cdef inline floating _clip(floating v, floating lo, floating hi) noexcept nogil:
     return v
 
 
+cdef Py_ssize_t _gather_binary(
+    const floating *p, const Py_ssize_t *y, Py_ssize_t n, floating lo, floating hi,
+    floating *out, unsigned char *seen,
+) noexcept nogil:
+    """gather_binary over one run; returns its number of bad entries."""
+    cdef Py_ssize_t i, bad = 0, yi
+    cdef floating v, q
+    for i in range(n):
+        v = p[i]
+        yi = y[i]
+        bad = bad + (not (v >= 0 and v <= 1)) + (yi != 0 and yi != 1)
+        if yi == 0 or yi == 1:
+            seen[yi] = 1
+        q = v if yi == 1 else <floating> (<floating> 1.0 - v)
+        out[i] = lo if q < lo else (hi if q > hi else q)
+    return bad
+
+
 def gather_proba(
     const floating[:, ::1] proba,        # IN (n, k)
-    const Py_ssize_t[::1] y,             # IN (n,) class indices
+    const Py_ssize_t[::1] y,             # IN (n,) class indices (checked: 0..k-1)
     double clip,
     double tol,
     floating[::1] out,                   # OUT (n,) clip(proba[i, y[i]])
-    signed char[::1] status_out,         # OUT (n,) row status
+    unsigned char[::1] seen,             # OUT (k,) which classes occur
     int n_threads,
 ):
     """One pass for ``log_loss``: check every row and gather its clipped entry.
 
-    Clipping is done in the input's dtype, to [clip, 1 - clip], exactly as
-    scikit-learn does before taking the log.  ``tol < 0`` skips the row sums.
+    A row is bad unless it is finite, in [0, 1], sums to 1 within ``tol``
+    (``tol < 0`` skips the sums), and its class is in 0..k-1.  Clipping is
+    done in the input's dtype, to [clip, 1 - clip], exactly as scikit-learn
+    does before taking the log.  Returns the number of bad rows.
     """
-    cdef Py_ssize_t n = proba.shape[0], k = proba.shape[1], i
+    cdef Py_ssize_t n = proba.shape[0], k = proba.shape[1], bad = 0, c0, c1, c
+    cdef int tid, nt, t
     cdef floating lo = <floating> clip
-    cdef floating hi = <floating> 1.0 - lo
-    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
-        status_out[i] = _check_row(&proba[i, 0], k, tol)
-        out[i] = _clip(proba[i, y[i]], lo, hi)
+    cdef double hi = <double> (<floating> 1.0 - lo)
+    cdef unsigned char *seen_t
+    cdef Py_ssize_t *bad_t
+    if n == 0:
+        return 0
+    if n_threads <= 1 or n < 4 * BLOCK:
+        with nogil:
+            if floating is double:
+                bad = skx_gather_rows_d(&proba[0, 0], &y[0], n, k, lo, hi, tol, &out[0], &seen[0])
+            else:
+                bad = skx_gather_rows_f(&proba[0, 0], &y[0], n, k, lo, hi, tol, &out[0], &seen[0])
+        return bad
+    seen_t = <unsigned char *> calloc(n_threads * k, 1)
+    bad_t = <Py_ssize_t *> calloc(n_threads, sizeof(Py_ssize_t))
+    if seen_t == NULL or bad_t == NULL:
+        free(seen_t)
+        free(bad_t)
+        raise MemoryError()
+    with nogil, parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = skx_team_size()
+        c0 = _share(n, tid, nt)
+        c1 = _share(n, tid + 1, nt)
+        if floating is double:
+            bad_t[tid] = skx_gather_rows_d(&proba[0, 0] + c0 * k, &y[0] + c0, c1 - c0, k, lo, hi,
+                                           tol, &out[0] + c0, seen_t + tid * k)
+        else:
+            bad_t[tid] = skx_gather_rows_f(&proba[0, 0] + c0 * k, &y[0] + c0, c1 - c0, k, lo, hi,
+                                           tol, &out[0] + c0, seen_t + tid * k)
+    for t in range(n_threads):
+        bad += bad_t[t]
+        for c in range(k):
+            seen[c] |= seen_t[t * k + c]
+    free(seen_t)
+    free(bad_t)
+    return bad
 
 
 def gather_binary(
     const floating[::1] proba,           # IN (n,) positive-class probabilities
-    const Py_ssize_t[::1] y,             # IN (n,) 0 or 1
+    const Py_ssize_t[::1] y,             # IN (n,) 0 or 1 (checked)
     double clip,
     floating[::1] out,                   # OUT (n,) clip(p) or clip(1 - p)
-    signed char[::1] status_out,         # OUT (n,)
+    unsigned char[::1] seen,             # OUT (2,) which classes occur
     int n_threads,
 ):
-    """``gather_proba`` for 1-D positive-class probabilities (column [1 - p, p])."""
-    cdef Py_ssize_t n = proba.shape[0], i
+    """``gather_proba`` for 1-D positive-class probabilities (column [1 - p, p]);
+    an entry is bad unless p is in [0, 1] and its class 0 or 1."""
+    cdef Py_ssize_t n = proba.shape[0], bad = 0, c0, c1
+    cdef int tid, nt, t
     cdef floating lo = <floating> clip
     cdef floating hi = <floating> 1.0 - lo
-    cdef floating p
-    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
-        p = proba[i]
-        status_out[i] = _check_row(&proba[i], 1, -1.0)
-        if y[i] == 1:
-            out[i] = _clip(p, lo, hi)
-        else:
-            out[i] = _clip(<floating> (<floating> 1.0 - p), lo, hi)
+    cdef unsigned char *seen_t
+    cdef Py_ssize_t *bad_t
+    if n == 0:
+        return 0
+    if n_threads <= 1 or n < 4 * BLOCK:
+        with nogil:
+            bad = _gather_binary(&proba[0], &y[0], n, lo, hi, &out[0], &seen[0])
+        return bad
+    seen_t = <unsigned char *> calloc(n_threads * 2, 1)
+    bad_t = <Py_ssize_t *> calloc(n_threads, sizeof(Py_ssize_t))
+    if seen_t == NULL or bad_t == NULL:
+        free(seen_t)
+        free(bad_t)
+        raise MemoryError()
+    with nogil, parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = skx_team_size()
+        c0 = _share(n, tid, nt)
+        c1 = _share(n, tid + 1, nt)
+        bad_t[tid] = _gather_binary(&proba[0] + c0, &y[0] + c0, c1 - c0, lo, hi,
+                                    &out[0] + c0, seen_t + 2 * tid)
+    for t in range(n_threads):
+        bad += bad_t[t]
+        seen[0] |= seen_t[2 * t]
+        seen[1] |= seen_t[2 * t + 1]
+    free(seen_t)
+    free(bad_t)
+    return bad
 
 
 def xent_proba(

@@ -155,6 +155,10 @@ typedef struct {
     void (*map_log_d)(const double *, double *, ptrdiff_t);
     void (*map_log1p_d)(const double *, double *, ptrdiff_t);
     void (*map_log1p_f)(const float *, float *, ptrdiff_t);
+    ptrdiff_t (*gather_rows_d)(const double *, const int64_t *, ptrdiff_t, ptrdiff_t, double,
+                               double, double, double *, unsigned char *);
+    ptrdiff_t (*gather_rows_f)(const float *, const int64_t *, ptrdiff_t, ptrdiff_t, double,
+                               double, double, float *, unsigned char *);
 } skx_kernels;
 
 #define SKX_TABLE(SFX) {                                                       \
@@ -163,7 +167,8 @@ typedef struct {
     SKX_CAT(softmax_hard_f, SFX), SKX_CAT(sigmoid_d, SFX),                     \
     SKX_CAT(sigmoid_f, SFX), SKX_CAT(map_exp_d, SFX), SKX_CAT(map_exp_f, SFX), \
     SKX_CAT(map_log_d, SFX), SKX_CAT(map_log1p_d, SFX),                        \
-    SKX_CAT(map_log1p_f, SFX)}
+    SKX_CAT(map_log1p_f, SFX), SKX_CAT(gather_rows_d, SFX),                    \
+    SKX_CAT(gather_rows_f, SFX)}
 
 static const skx_kernels skx_table_scalar = SKX_TABLE(scalar);
 #if SKX_X86
@@ -255,6 +260,15 @@ static inline void skx_map_log1p_d(const double *x, double *out, ptrdiff_t n)
 { skx_k.map_log1p_d(x, out, n); }
 static inline void skx_map_log1p_f(const float *x, float *out, ptrdiff_t n)
 { skx_k.map_log1p_f(x, out, n); }
+
+static inline ptrdiff_t skx_gather_rows_d(const double *p, const int64_t *y, ptrdiff_t n,
+                                          ptrdiff_t k, double lo, double hi, double tol,
+                                          double *out, unsigned char *seen)
+{ return skx_k.gather_rows_d(p, y, n, k, lo, hi, tol, out, seen); }
+static inline ptrdiff_t skx_gather_rows_f(const float *p, const int64_t *y, ptrdiff_t n,
+                                          ptrdiff_t k, double lo, double hi, double tol,
+                                          float *out, unsigned char *seen)
+{ return skx_k.gather_rows_f(p, y, n, k, lo, hi, tol, out, seen); }
 
 /* Rows per chunk of the softmax kernels: about 1024 scores (8 KB of doubles,
    so that a chunk's scores and exponentials stay in L1), at most

@@ -631,3 +631,139 @@ static int SKX_FN(sigmoid_f)(
     }
     return vd_hsum(vd_add(vf_widen_lo(fin), vf_widen_hi(fin))) == 0.0;
 }
+
+/* ---------------------------------------------------------------------------
+ * log_loss's pass: rows of k probabilities checked, the class's gathered
+ *
+ * Each row must be finite, in [0, 1], and sum to 1 within tol (tol < 0: sums
+ * unchecked); its class y must be in 0..k-1.  out[i] = clip(p[i, y[i]]) to
+ * [lo, hi] in the input's precision; seen[c] is set for each class met (seen
+ * may be NULL).  Returns a count of failures, 0 exactly when every row is
+ * good.  The row checks run WD rows at a time (sums in double and the
+ * largest |x - 1/2|, then a transpose-and-reduce per group); spare lanes
+ * load as 0, neutral to both.  A row's verdict does not depend on its
+ * neighbours.
+ * ------------------------------------------------------------------------- */
+
+#define SKX_WIDEN_D(v, a, b) do { (a) = (v); (b) = vd_zero(); } while (0)
+#if WF > WD
+#define SKX_WIDEN_F(v, a, b) do { (a) = vf_widen_lo(v); (b) = vf_widen_hi(v); } while (0)
+#else
+#define SKX_WIDEN_F(v, a, b) do { (a) = vf_widen_lo(v); (b) = vd_zero(); } while (0)
+#endif
+
+/* Two probabilities a row (binary classifiers' predict_proba): the rows are
+   pairs of lanes, checked as one run of whole vectors, sums in the input's
+   precision (one rounding; log_loss's margin allows for (k + 4) eps).
+   Returns whether every entry is in [0, 1] and every pair sums to 1 within
+   tol (a NaN anywhere fails: x - x propagates it). */
+#if WD >= 2
+static inline double SKX_FN(vf_hsum_wide)(VF v)
+{
+    return vd_hsum(vd_add(vf_widen_lo(v), vf_widen_hi(v)));
+}
+
+#define SKX_PAIRS(NAME, T, VT, WT, vt_load, vt_load_n, vt_set1, vt_zero, vt_add, vt_sub, vt_max, \
+                  vt_abs, vt_swap_pairs, vt_hmax, vt_sel, vt_lanes, vt_hsum)    \
+static int SKX_FN(NAME)(const T *p, ptrdiff_t n, double tol)                   \
+{                                                                             \
+    const ptrdiff_t size = 2 * n;                                              \
+    const VT half = vt_set1(0.5), one = vt_set1(1.0);                          \
+    VT dev = vt_zero(), off = vt_zero(), nan = vt_zero(), v, s;                \
+    for (ptrdiff_t j = 0; j < size; j += WT) {                                 \
+        v = j + WT <= size ? vt_load(p + j) : vt_load_n(p + j, size - j);      \
+        if (j + WT > size) {   /* spare lanes: rows of (0.5, 0.5) */           \
+            v = vt_add(v, vt_sel(vt_lanes(size - j), vt_zero(), half));        \
+        }                                                                     \
+        s = vt_add(v, vt_swap_pairs(v));                                       \
+        dev = vt_max(vt_abs(vt_sub(v, half)), dev);                            \
+        off = vt_max(vt_abs(vt_sub(s, one)), off);                             \
+        nan = vt_add(nan, vt_sub(s, s));                                       \
+    }                                                                         \
+    /* a maximum drops NaN, a sum keeps it */                                 \
+    return vt_hmax(dev) <= 0.5 && vt_hmax(off) <= tol && vt_hsum(nan) == 0.0;  \
+}
+SKX_PAIRS(pairs_ok_d, double, VD, WD, vd_load, vd_load_n, vd_set1, vd_zero, vd_add, vd_sub,
+          vd_max, vd_abs, vd_swap_pairs, vd_hmax, vd_sel, vd_lanes, vd_hsum)
+SKX_PAIRS(pairs_ok_f, float, VF, WF, vf_load, vf_load_n, vf_set1, vf_zero, vf_add, vf_sub,
+          vf_max, vf_abs, vf_swap_pairs, vf_hmax, vf_sel, vf_lanes, SKX_FN(vf_hsum_wide))
+#undef SKX_PAIRS
+#endif
+
+#define SKX_GATHER_ROWS(NAME, PAIRS, T, VT, WT, vt_load, vt_load_n, WIDEN)     \
+static ptrdiff_t SKX_FN(NAME)(                                                  \
+    const T *p, const int64_t *y, ptrdiff_t n, ptrdiff_t k, double lo, double hi, \
+    double tol, T *out, unsigned char *seen)                                   \
+{                                                                             \
+    const ptrdiff_t whole = k - k % WT, tail = k - whole;                       \
+    const VD one = vd_set1(1.0), zero = vd_zero(), half = vd_set1(0.5);        \
+    const VD vtol = vd_set1(tol);                                              \
+    const T tlo = (T)lo, thi = (T)hi;                                          \
+    VD sum[WD], dev[WD];                                                       \
+    ptrdiff_t i, b0, i0, l, c, bad = 0;                                        \
+    /* Blocks of rows small enough to stay in cache between the check and the \
+       gather. */                                                              \
+    const ptrdiff_t B = 1024 / k > WD ? (1024 / k) - (1024 / k) % WD : WD;      \
+    for (b0 = 0; b0 < n; b0 += B) {                                            \
+        const ptrdiff_t nb = n - b0 < B ? n - b0 : B;                          \
+        const T *pb = p + b0 * k;                                              \
+        if (SKX_HAVE_PAIRS && k == 2 && tol >= 0.0) {                          \
+            bad += !SKX_PAIRS_CALL(PAIRS, pb, nb, tol);                        \
+        } else {                                                               \
+            for (i0 = 0; i0 < nb; i0 += WD) {                                  \
+                const ptrdiff_t nl = nb - i0 < WD ? nb - i0 : WD;              \
+                for (l = 0; l < WD; l++) {                                     \
+                    const T *pi = pb + (i0 + (l < nl ? l : 0)) * k;            \
+                    VD s = zero, d = zero, a, b;                               \
+                    VT v;                                                      \
+                    for (c = 0; c < k; c += WT) {                              \
+                        v = c < whole ? vt_load(pi + c) : vt_load_n(pi + c, tail); \
+                        WIDEN(v, a, b);                                        \
+                        s = vd_add(s, vd_add(a, b));                           \
+                        /* |x - 1/2| <= 1/2: x in [0, 1] (spare lanes are 0) */ \
+                        d = vd_max(vd_max(vd_abs(vd_sub(a, half)), vd_abs(vd_sub(b, half))), d); \
+                    }                                                         \
+                    sum[l] = s;                                                \
+                    dev[l] = d;                                                \
+                }                                                             \
+                VD S = vd_hsum_rows(sum), D = vd_hmax_rows(dev);               \
+                /* S finite (S - S == 0: NaN anywhere), entries in [0, 1], sum */ \
+                VD ok = vd_keep(vd_eq(vd_sub(S, S), zero), one);               \
+                ok = vd_keep(vd_le(D, half), ok);                              \
+                if (tol >= 0.0) {                                              \
+                    ok = vd_keep(vd_le(vd_abs(vd_sub(S, one)), vtol), ok);     \
+                }                                                             \
+                bad += nl - (ptrdiff_t)vd_hsum(vd_keep(vd_lanes(nl), ok));     \
+            }                                                                 \
+        }                                                                     \
+        for (i = b0; i < b0 + nb; i++) {                                       \
+            const int64_t ci = y[i];                                           \
+            if ((uint64_t)ci >= (uint64_t)k) {                                 \
+                bad++;                                                         \
+                out[i] = tlo;                                                  \
+                continue;                                                      \
+            }                                                                 \
+            if (seen != NULL) {                                                \
+                seen[ci] = 1;                                                  \
+            }                                                                 \
+            const T v = p[i * k + ci];                                         \
+            out[i] = v < tlo ? tlo : (v > thi ? thi : v);                      \
+        }                                                                     \
+    }                                                                         \
+    return bad;                                                                \
+}
+
+#if WD >= 2
+#define SKX_HAVE_PAIRS 1
+#define SKX_PAIRS_CALL(NAME, p, n, tol) SKX_FN(NAME)((p), (n), (tol))
+#else
+#define SKX_HAVE_PAIRS 0
+#define SKX_PAIRS_CALL(NAME, p, n, tol) 1
+#endif
+SKX_GATHER_ROWS(gather_rows_d, pairs_ok_d, double, VD, WD, vd_load, vd_load_n, SKX_WIDEN_D)
+SKX_GATHER_ROWS(gather_rows_f, pairs_ok_f, float, VF, WF, vf_load, vf_load_n, SKX_WIDEN_F)
+#undef SKX_HAVE_PAIRS
+#undef SKX_PAIRS_CALL
+#undef SKX_GATHER_ROWS
+#undef SKX_WIDEN_D
+#undef SKX_WIDEN_F

@@ -24,7 +24,8 @@
  *   vd_sel(m, a, b)   m ? a : b;  vd_keep(m, a)   m ? a : 0
  *   vd_any(m)         whether any lane of m is set
  *   vd_lanes(n)       the mask of the first n lanes;  vd_ne0(a)   a != 0 (true for NaN)
- *   vd_or_sign(a, s)  a | s bitwise, with s = -0.0: -|a|
+ *   vd_or_sign(a, s)  a | s bitwise, with s = -0.0: -|a|;  vd_abs(a)   |a|
+ *   vd_swap_pairs(a)  lanes 0 1 2 3 ... as 1 0 3 2 ... (not in plain C, WD = 1)
  *   vd_hsum(v), vd_hmax(v)              horizontal sum / maximum, as a double
  *   vd_hsum_rows(v), vd_hmax_rows(v)    for an array of WD vectors, the vector
  *                     whose lane l is vd_hsum(v[l]) (vd_hmax(v[l])), rounded the
@@ -76,6 +77,8 @@
 #define vd_lanes(n) ((__mmask8)((1u << (n)) - 1u))
 #define vd_ne0(a) _mm512_cmp_pd_mask((a), _mm512_setzero_pd(), _CMP_NEQ_UQ)
 #define vd_or_sign _mm512_or_pd
+#define vd_abs(a) _mm512_andnot_pd(_mm512_set1_pd(-0.0), (a))
+#define vd_swap_pairs(a) _mm512_permute_pd((a), 0x55)
 #define vd_hmax _mm512_reduce_max_pd
 #define vd_pow2(t) _mm512_castsi512_pd(_mm512_slli_epi64(_mm512_add_epi64( \
     _mm512_castpd_si512(t), _mm512_set1_epi64(1023)), 52))
@@ -104,6 +107,8 @@
 #define vf_lanes(n) ((__mmask16)((1u << (n)) - 1u))
 #define vf_ne0(a) _mm512_cmp_ps_mask((a), _mm512_setzero_ps(), _CMP_NEQ_UQ)
 #define vf_or_sign _mm512_or_ps
+#define vf_abs(a) _mm512_andnot_ps(_mm512_set1_ps(-0.0f), (a))
+#define vf_swap_pairs(a) _mm512_permute_ps((a), 0xB1)
 #define vf_pow2(t) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32( \
     _mm512_castps_si512(t), _mm512_set1_epi32(127)), 23))
 #define vf_widen_lo(v) _mm512_cvtps_pd(_mm512_castps512_ps256(v))
@@ -177,6 +182,8 @@ SKX_ROWS8(vd_hmax_rows, _mm512_max_pd)
 #define vd_lanes(n) _mm256_castsi256_pd(skx_lanes_d(n))
 #define vd_ne0(a) _mm256_cmp_pd((a), _mm256_setzero_pd(), _CMP_NEQ_UQ)
 #define vd_or_sign _mm256_or_pd
+#define vd_abs(a) _mm256_andnot_pd(_mm256_set1_pd(-0.0), (a))
+#define vd_swap_pairs(a) _mm256_permute_pd((a), 0x5)
 #define vd_pow2(t) _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64( \
     _mm256_castpd_si256(t), _mm256_set1_epi64x(1023)), 52))
 
@@ -205,6 +212,8 @@ SKX_ROWS8(vd_hmax_rows, _mm512_max_pd)
 #define vf_lanes(n) _mm256_castsi256_ps(skx_lanes_f(n))
 #define vf_ne0(a) _mm256_cmp_ps((a), _mm256_setzero_ps(), _CMP_NEQ_UQ)
 #define vf_or_sign _mm256_or_ps
+#define vf_abs(a) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), (a))
+#define vf_swap_pairs(a) _mm256_permute_ps((a), 0xB1)
 #define vf_pow2(t) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32( \
     _mm256_castps_si256(t), _mm256_set1_epi32(127)), 23))
 #define vf_widen_lo(v) _mm256_cvtps_pd(_mm256_castps256_ps128(v))
@@ -299,6 +308,8 @@ SKX_ROWS4(vd_hmax_rows, _mm256_max_pd)
 #define vd_lanes(n) _mm_castsi128_pd(_mm_cmpgt_epi32(_mm_set1_epi32((int)(n)), _mm_setr_epi32(0, 0, 1, 1)))
 #define vd_ne0(a) _mm_cmpneq_pd((a), _mm_setzero_pd())
 #define vd_or_sign _mm_or_pd
+#define vd_abs(a) _mm_andnot_pd(_mm_set1_pd(-0.0), (a))
+#define vd_swap_pairs(a) _mm_shuffle_pd((a), (a), 1)
 #define vd_pow2(t) _mm_castsi128_pd(_mm_slli_epi64(_mm_add_epi64( \
     _mm_castpd_si128(t), _mm_set1_epi64x(1023)), 52))
 
@@ -322,6 +333,8 @@ SKX_ROWS4(vd_hmax_rows, _mm256_max_pd)
 #define vf_lanes(n) _mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32((int)(n)), _mm_setr_epi32(0, 1, 2, 3)))
 #define vf_ne0(a) _mm_cmpneq_ps((a), _mm_setzero_ps())
 #define vf_or_sign _mm_or_ps
+#define vf_abs(a) _mm_andnot_ps(_mm_set1_ps(-0.0f), (a))
+#define vf_swap_pairs(a) _mm_shuffle_ps((a), (a), 0xB1)
 #define vf_pow2(t) _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32( \
     _mm_castps_si128(t), _mm_set1_epi32(127)), 23))
 #define vf_widen_lo(v) _mm_cvtps_pd(v)
@@ -467,6 +480,7 @@ static inline VD SKX_FN(vd_hmax_rows)(const VD *v)
 #define vd_lanes(n) ((n) > 0)
 #define vd_ne0(a) ((a) != 0.0)
 #define vd_or_sign(z, s) (-fabs(z))
+#define vd_abs(a) fabs(a)
 #define vd_hsum(v) (v)
 #define vd_hmax(v) (v)
 #define vd_hsum_rows(v) ((v)[0])
@@ -495,6 +509,7 @@ static inline VD SKX_FN(vd_hmax_rows)(const VD *v)
 #define vf_lanes(n) ((n) > 0)
 #define vf_ne0(a) ((a) != 0.0f)
 #define vf_or_sign(z, s) (-fabsf(z))
+#define vf_abs(a) fabsf(a)
 #define vf_hmax(v) (v)
 #define vf_widen_lo(v) ((double)(v))
 #define vf_widen_hi(v) 0.0
@@ -616,5 +631,9 @@ static inline VF SKX_FN(vf_frexp)(VF u, VF *k)
 #undef vf_ne0
 #undef vd_or_sign
 #undef vf_or_sign
+#undef vd_abs
+#undef vf_abs
+#undef vd_swap_pairs
+#undef vf_swap_pairs
 
 #endif /* SKX_ISA_UNDEF */

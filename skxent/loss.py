@@ -621,14 +621,20 @@ def _gather_clipped(proba, codes, clip, tol):
     """``log_loss``'s one pass: each row checked, the clipped probability of its class.
 
     ``proba`` is (n, k), or (n,) positive-class probabilities (the column
-    [1 - p, p]; sums unchecked).  Returns ``(picked, status)``.
+    [1 - p, p]; sums unchecked).  ``codes`` are intp class indices; one outside
+    0..k-1 counts as a bad row (so raw integer labels can be tried as the
+    indices themselves).  A row is good when it is finite, in [0, 1] and sums
+    to 1 within ``tol`` (``tol < 0``: unchecked).  Returns
+    ``(picked, ok, complete)``: ``ok`` whether every row is good, ``complete``
+    whether every class 0..k-1 occurs.
     """
     n = proba.shape[0]
+    k = 2 if proba.ndim == 1 else proba.shape[1]
     picked = np.empty(n, dtype=proba.dtype)
-    status = np.empty(n, dtype=np.int8)
+    seen = np.zeros(k, dtype=np.uint8)
     nt = default_threads(proba.size)
     if proba.ndim == 1:
-        _core.gather_binary(proba, codes, clip, picked, status, nt)
+        bad = _core.gather_binary(proba, codes, clip, picked, seen, nt)
     else:
-        _core.gather_proba(proba, codes, clip, tol, picked, status, nt)
-    return picked, status
+        bad = _core.gather_proba(proba, codes, clip, tol, picked, seen, nt)
+    return picked, bad == 0, bool(seen.all())
