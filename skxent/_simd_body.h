@@ -276,8 +276,8 @@ static void SKX_FN(softmax_prep_d)(
         }
     }
     /* Every entry up to the next multiple of WD is set (the padding once, by
-       the caller): one run of whole vectors, while the next chunk's memory is
-       fetched (one cache line of each stream per vector of exponentials). */
+       the caller): one run of whole vectors, while memory ahead is fetched
+       (one cache line of each stream per vector of exponentials). */
     const ptrdiff_t size = r * k;
     for (j = 0; j < size; j += WD) {
         if (pf_read != NULL) {
@@ -440,8 +440,9 @@ static void SKX_FN(NAME)(                                                       
     double zy[SKX_MAX_ROWS + 8], ey[SKX_MAX_ROWS + 8], lv[SKX_MAX_ROWS + 8];   \
     const ptrdiff_t whole = k - k % WT, tail = k - whole;                       \
     ptrdiff_t i, c;                                                            \
-    SKX_FN(PREP)(z, r, k, e, m, rest, (const char *)(z + r * k),               \
-                 g != NULL ? (char *)(g + r * k) : NULL);                      \
+    /* the chunk after next is fetched meanwhile (rows of k like this one's) */ \
+    SKX_FN(PREP)(z, r, k, e, m, rest, (const char *)(z + 2 * r * k),           \
+                 g != NULL ? (char *)(g + 2 * r * k) : NULL);                  \
     /* Each row's weight, score and exponential of its class, */              \
     for (i = 0; i < r; i++) {                                                  \
         const ptrdiff_t yi = y[i];                                             \
