@@ -23,6 +23,8 @@ from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport fabs, isfinite, log
 from libc.stdlib cimport calloc, free, malloc
 
+import os
+
 ctypedef fused floating:
     float
     double
@@ -114,8 +116,9 @@ def openmp_bind(module=None):
     cdef const char *where = NULL
     cdef bytes path = None if module is None else str(module).encode()
     kind = skx_omp_bind(NULL if path is None else <const char *> path, &where)
+    where_str = (<bytes> where).decode(errors="replace")
     _openmp[0] = kind
-    _openmp[1] = (<bytes> where).decode(errors="replace")
+    _openmp[1] = os.path.realpath(where_str) if where_str else ""
     return kind, _openmp[1]
 
 
