@@ -163,8 +163,8 @@ def run(n=10**6, k=10, repeats=7, seed=0, out=print):
     rows += bench_loss_gradient(n, k, repeats, rng)
     info = _config.build_info()
     out(
-        f"# {_cpu_model()}, {os.cpu_count()} CPUs; skxent kernels: {info['simd']}, "
-        f"OpenMP runtime: {info['openmp_runtime']}; median of {repeats}"
+        f"# {_cpu_model()}, {os.cpu_count()} CPUs; skxent kernels: {info.get('simd', '?')}, "
+        f"OpenMP runtime: {info.get('openmp_runtime', '?')}; median of {repeats}"
     )
     out(f"{'case':<72} {'skxent':>10} {'reference':>10} {'ratio':>7} {'rel.diff':>9}")
     for name, t_ours, t_ref, err in rows:

@@ -4,7 +4,9 @@ Layer rules (DESIGN.md): the kernels validate nothing, allocate nothing but
 per-thread scratch, and raise nothing.  The Python callers (:mod:`skxent.loss`,
 :mod:`skxent.metrics`) guarantee C-contiguous arrays of the right shapes and
 dtypes.  Arguments are marked ``# IN`` or ``# OUT``; outputs are filled in place
-and the functions return nothing, except the reductions.
+and the functions return nothing, except the reductions, the checks (a count
+of bad rows, the first bad entry) and the sigmoid kernel (whether its outputs
+are all finite, a by-product that spares the caller a pass over them).
 
 The softmax and sigmoid kernels are C (skxent/_simd.h): vector code for
 AVX-512, AVX2 and SSE2, picked at import by what the CPU has, with their own
