@@ -11,8 +11,10 @@ are all finite, a by-product that spares the caller a pass over them).
 The softmax and sigmoid kernels are C (skxent/_simd.h): vector code for
 AVX-512, AVX2 and SSE2, picked at import by what the CPU has, with their own
 vector exp and log.  The loops over rows here hand them chunks of rows.  Every
-loop over rows runs on OpenMP threads, each taking a fixed, contiguous share of
-the chunks.  Per-sample outputs do not depend on the thread count.  Sums over
+loop over rows runs on OpenMP threads: the kernels' threads claim a few chunks
+at a time from a shared counter (skx_claim in skxent/_omp.h), so that a thread
+that starts late does not hold up the others; the checks and reductions take
+fixed, contiguous shares.  Per-sample outputs do not depend on the thread count.  Sums over
 samples are taken over fixed blocks of ``BLOCK`` rows, and the block partials
 are then added in order, so that they are bitwise identical for any number of
 threads.
@@ -71,6 +73,7 @@ cdef extern from "_simd.h" nogil:
 
 cdef extern from "_omp.h" nogil:
     int skx_omp_bind(const char *module, const char **where)
+    Py_ssize_t skx_claim(Py_ssize_t *next, Py_ssize_t step)
 
 cdef extern from *:
     """
@@ -92,6 +95,10 @@ cdef enum:
     BLOCK = 1024
     # Entries per chunk of the sigmoid kernel (its weights are built per chunk).
     SCHUNK = 2048
+    # Chunks a thread claims at a time (see skx_claim): 64 KB or more of input.
+    CLAIM = 8
+    # Rows of log_loss's gather a thread claims at a time.
+    GATHER_CLAIM = 8192
 
 # Row status codes of the probability kernels (0 = valid row).
 cdef enum:
@@ -376,10 +383,12 @@ cdef int _softmax_run(
     cdef Py_ssize_t n_chunks = (n + skx_chunk_rows(k) - 1) // skx_chunk_rows(k)
     cdef Py_ssize_t size = skx_scratch_size(k), c0, c1
     cdef floating *e
-    cdef int tid, nt
-    # Shared flag (an element write is not made thread-private, a variable is).
+    # Shared (an element write is not made thread-private, a variable is): a
+    # flag, and the next chunk to claim.
     cdef int failed[1]
+    cdef Py_ssize_t next_chunk[1]
     failed[0] = 0
+    next_chunk[0] = 0
     if n_threads <= 1 or n_chunks == 1:
         e = <floating *> calloc(size, sizeof(floating))
         if e == NULL:
@@ -389,17 +398,18 @@ cdef int _softmax_run(
         free(e)
         return 0
     with parallel(num_threads=n_threads):
-        tid = threadid()
-        nt = skx_team_size()
-        c0 = _share(n_chunks, tid, nt)
-        c1 = _share(n_chunks, tid + 1, nt)
         # Zeroed: the padding past a chunk's last row goes through exp too.
         e = <floating *> calloc(size, sizeof(floating))
         if e == NULL:
             failed[0] = 1
         else:
-            _softmax_range(raw, y, target, n, k, sw, cw, smoothing, vector, grad, loss,
-                           hessp, c0, c1, e)
+            while True:
+                c0 = skx_claim(&next_chunk[0], CLAIM)
+                if c0 >= n_chunks:
+                    break
+                c1 = min(c0 + CLAIM, n_chunks)
+                _softmax_range(raw, y, target, n, k, sw, cw, smoothing, vector, grad, loss,
+                               hessp, c0, c1, e)
             free(e)
     return -failed[0]
 
@@ -554,10 +564,12 @@ def sigmoid_loss_gradient(
     cdef const double *sw
     cdef const double *pw
     cdef const double *nw
-    cdef int tid, nt
-    # Shared flag (an element write is not made thread-private, a variable is).
+    cdef Py_ssize_t c0, c1
+    # Shared (an element write is not made thread-private, a variable is).
     cdef int nonfinite[1]
+    cdef Py_ssize_t next_chunk[1]
     nonfinite[0] = 0
+    next_chunk[0] = 0
     if size == 0:
         return True
     z = &raw[0, 0]
@@ -575,11 +587,14 @@ def sigmoid_loss_gradient(
                 nonfinite[0] = 1
         return not nonfinite[0]
     with nogil, parallel(num_threads=n_threads):
-        tid = threadid()
-        nt = skx_team_size()
-        if not _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he,
-                              _share(n_chunks, tid, nt), _share(n_chunks, tid + 1, nt)):
-            nonfinite[0] = 1
+        while True:
+            c0 = skx_claim(&next_chunk[0], CLAIM)
+            if c0 >= n_chunks:
+                break
+            c1 = min(c0 + CLAIM, n_chunks)
+            if not _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he,
+                                  c0, c1):
+                nonfinite[0] = 1
     return not nonfinite[0]
 
 
@@ -670,11 +685,13 @@ def gather_proba(
     does before taking the log.  Returns the number of bad rows.
     """
     cdef Py_ssize_t n = proba.shape[0], k = proba.shape[1], bad = 0, c0, c1, c
-    cdef int tid, nt, t
+    cdef int tid, t
     cdef floating lo = <floating> clip
     cdef double hi = <double> (<floating> 1.0 - lo)
     cdef unsigned char *seen_t
     cdef Py_ssize_t *bad_t
+    cdef Py_ssize_t next_row[1]
+    next_row[0] = 0
     if n == 0:
         return 0
     if n_threads <= 1 or n < 4 * BLOCK:
@@ -692,15 +709,17 @@ def gather_proba(
         raise MemoryError()
     with nogil, parallel(num_threads=n_threads):
         tid = threadid()
-        nt = skx_team_size()
-        c0 = _share(n, tid, nt)
-        c1 = _share(n, tid + 1, nt)
-        if floating is double:
-            bad_t[tid] = skx_gather_rows_d(&proba[0, 0] + c0 * k, &y[0] + c0, c1 - c0, k, lo, hi,
-                                           tol, &out[0] + c0, seen_t + tid * k)
-        else:
-            bad_t[tid] = skx_gather_rows_f(&proba[0, 0] + c0 * k, &y[0] + c0, c1 - c0, k, lo, hi,
-                                           tol, &out[0] + c0, seen_t + tid * k)
+        while True:
+            c0 = skx_claim(&next_row[0], GATHER_CLAIM)
+            if c0 >= n:
+                break
+            c1 = min(c0 + GATHER_CLAIM, n)
+            if floating is double:
+                bad_t[tid] += skx_gather_rows_d(&proba[0, 0] + c0 * k, &y[0] + c0, c1 - c0, k,
+                                                lo, hi, tol, &out[0] + c0, seen_t + tid * k)
+            else:
+                bad_t[tid] += skx_gather_rows_f(&proba[0, 0] + c0 * k, &y[0] + c0, c1 - c0, k,
+                                                lo, hi, tol, &out[0] + c0, seen_t + tid * k)
     for t in range(n_threads):
         bad += bad_t[t]
         for c in range(k):
@@ -721,11 +740,13 @@ def gather_binary(
     """``gather_proba`` for 1-D positive-class probabilities (column [1 - p, p]);
     an entry is bad unless p is in [0, 1] and its class 0 or 1."""
     cdef Py_ssize_t n = proba.shape[0], bad = 0, c0, c1
-    cdef int tid, nt, t
+    cdef int tid, t
     cdef floating lo = <floating> clip
     cdef floating hi = <floating> 1.0 - lo
     cdef unsigned char *seen_t
     cdef Py_ssize_t *bad_t
+    cdef Py_ssize_t next_row[1]
+    next_row[0] = 0
     if n == 0:
         return 0
     if n_threads <= 1 or n < 4 * BLOCK:
@@ -740,11 +761,13 @@ def gather_binary(
         raise MemoryError()
     with nogil, parallel(num_threads=n_threads):
         tid = threadid()
-        nt = skx_team_size()
-        c0 = _share(n, tid, nt)
-        c1 = _share(n, tid + 1, nt)
-        bad_t[tid] = _gather_binary(&proba[0] + c0, &y[0] + c0, c1 - c0, lo, hi,
-                                    &out[0] + c0, seen_t + 2 * tid)
+        while True:
+            c0 = skx_claim(&next_row[0], GATHER_CLAIM)
+            if c0 >= n:
+                break
+            c1 = min(c0 + GATHER_CLAIM, n)
+            bad_t[tid] += _gather_binary(&proba[0] + c0, &y[0] + c0, c1 - c0, lo, hi,
+                                         &out[0] + c0, seen_t + 2 * tid)
     for t in range(n_threads):
         bad += bad_t[t]
         seen[0] |= seen_t[2 * t]

@@ -30,6 +30,11 @@
 #ifndef SKXENT_OMP_H
 #define SKXENT_OMP_H
 
+#include <stddef.h>
+#if defined(_MSC_VER)
+#include <intrin.h>
+#endif
+
 #ifndef SKX_OMP_SHIM
 #define SKX_OMP_SHIM 0
 #endif
@@ -149,5 +154,28 @@ static int skx_omp_bind(const char *module, const char **where)
 }
 
 #endif /* SKX_OMP_SHIM */
+
+/* Work sharing by claims: each thread of a region takes the next `step`
+   chunks from a shared counter until none are left.  A thread that starts
+   late (its core busy, or its virtual CPU asleep) then costs the others only
+   the work it does not do, instead of its whole static share: results do not
+   depend on which thread computes a row.  Returns the first chunk claimed. */
+static inline ptrdiff_t skx_claim(ptrdiff_t *next, ptrdiff_t step)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_fetch_add(next, step, __ATOMIC_RELAXED);
+#elif defined(_MSC_VER) && defined(_WIN64)
+    return (ptrdiff_t)_InterlockedExchangeAdd64((volatile __int64 *)next, (__int64)step);
+#else
+    /* No atomics known here: a critical section would do; claims are few. */
+    ptrdiff_t first;
+#pragma omp critical(skx_claim)
+    {
+        first = *next;
+        *next += step;
+    }
+    return first;
+#endif
+}
 
 #endif /* SKXENT_OMP_H */
