@@ -41,6 +41,8 @@ _NO_INDICES = np.empty(0, dtype=np.intp)
 # Below this many entries a kernel runs on one thread: starting a team costs
 # more than it saves.
 _SERIAL_SIZE = 50_000
+# The same for log_loss's gather, a single pass over memory.
+_GATHER_PARALLEL_SIZE = 2**22
 
 
 def max_threads():
@@ -632,7 +634,10 @@ def _gather_clipped(proba, codes, clip, tol):
     k = 2 if proba.ndim == 1 else proba.shape[1]
     picked = np.empty(n, dtype=proba.dtype)
     seen = np.zeros(k, dtype=np.uint8)
-    nt = default_threads(proba.size)
+    # One pass over memory, about a millisecond per 2**21 entries on one
+    # thread: below 2**22 entries, waking a second thread (a sleeping CPU of
+    # a virtual machine, a busy core) can cost more than it saves.
+    nt = default_threads(proba.size) if proba.size >= _GATHER_PARALLEL_SIZE else 1
     if proba.ndim == 1:
         bad = _core.gather_binary(proba, codes, clip, picked, seen, nt)
     else:
