@@ -47,31 +47,53 @@ def _compiles(compiler, source, flags):
     return True
 
 
+_GCC_ON_LINUX_PROBE = textwrap.dedent(
+    """
+    #if !defined(__GNUC__) || defined(__clang__) || !defined(__linux__)
+    #error "not gcc on Linux"
+    #endif
+    #include <omp.h>
+    int main(void) { return 0; }
+    """
+)
+
+
 class BuildExt(build_ext):
     """Add OpenMP flags when the compiler supports them, else build serially.
 
-    ``SKXENT_NO_OPENMP=1`` forces the serial build.  Note what is *not* here:
-    ``-ffast-math``.  Linked into a shared object it pulls in ``crtfastmath.o``,
-    which sets flush-to-zero for the whole Python process at import.  The
-    vectorised ``exp`` comes from glibc's libmvec through a ``simd`` declaration
-    in ``skxent/_simd.h`` instead, which needs only ``-fopenmp`` (or
-    ``-fopenmp-simd``).
+    ``SKXENT_NO_OPENMP=1`` forces the serial build.  With gcc on Linux the
+    module does not link an OpenMP runtime: it calls the one scikit-learn
+    uses, chosen at import (``skxent/_omp.h`` says why and how), so it is
+    compiled with ``-fopenmp`` but linked without it.  Note what is *not*
+    here: ``-ffast-math``.  Linked into a shared object it pulls in
+    ``crtfastmath.o``, which sets flush-to-zero for the whole Python process
+    at import.  The vector ``exp`` and ``log`` are skxent's own
+    (``skxent/_simd_body.h``), compiled for each instruction set and picked at
+    import (``skxent/_simd.h``); ``-ffp-contract=off`` keeps the compiler from
+    fusing a multiply and an add on its own, so that the only fused
+    multiply-adds are the explicit ones and every entry of an array goes
+    through the same roundings.
     """
 
     def build_extensions(self):
         ctype = self.compiler.compiler_type
+        libraries = []
         if ctype == "msvc":
             compile_flags, link_flags = ["/O2", "/openmp"], []
             openmp = os.environ.get("SKXENT_NO_OPENMP") != "1"
             if not openmp:
                 compile_flags = ["/O2"]
         else:
-            compile_flags = ["-O3"]
+            compile_flags = ["-O3", "-ffp-contract=off"]
             link_flags = []
             openmp = os.environ.get("SKXENT_NO_OPENMP") != "1" and _compiles(
                 self.compiler, _OPENMP_PROBE, ["-fopenmp"]
             )
-            if openmp:
+            shim = openmp and _compiles(self.compiler, _GCC_ON_LINUX_PROBE, ["-fopenmp"])
+            if shim:
+                compile_flags += ["-fopenmp", "-DSKX_OMP_SHIM=1", "-fvisibility=hidden"]
+                libraries.append("dl")
+            elif openmp:
                 compile_flags.append("-fopenmp")
                 link_flags.append("-fopenmp")
             elif _compiles(self.compiler, "int main(void){return 0;}", ["-fopenmp-simd"]):
@@ -80,6 +102,7 @@ class BuildExt(build_ext):
         for ext in self.extensions:
             ext.extra_compile_args = list(ext.extra_compile_args) + compile_flags
             ext.extra_link_args = list(ext.extra_link_args) + link_flags
+            ext.libraries = list(ext.libraries) + libraries
         super().build_extensions()
 
 
@@ -89,7 +112,7 @@ extensions = [
         ["skxent/_core.pyx"],
         include_dirs=["skxent"],
         libraries=[] if sys.platform == "win32" else ["m"],
-        depends=["skxent/_simd.h"],
+        depends=["skxent/_simd.h", "skxent/_simd_isa.h", "skxent/_simd_body.h", "skxent/_omp.h"],
     ),
     # The solvers' own kernels (newton-cd's coordinate descent): serial.
     Extension(

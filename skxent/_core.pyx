@@ -1,67 +1,104 @@
 """Cross-entropy kernels: per-sample loss, gradient and Hessian-vector products.
 
-Layer rules (DESIGN.md): the kernels validate nothing, allocate nothing but a
-per-thread scratch row, and raise nothing.  The Python callers
-(:mod:`skxent.loss`, :mod:`skxent.metrics`) guarantee C-contiguous arrays of the
-right shapes and dtypes.  Arguments are marked ``# IN`` or ``# OUT``; outputs are
-filled in place and the functions return nothing, except the reductions.
+Layer rules (DESIGN.md): the kernels validate nothing, allocate nothing but
+per-thread scratch, and raise nothing.  The Python callers (:mod:`skxent.loss`,
+:mod:`skxent.metrics`) guarantee C-contiguous arrays of the right shapes and
+dtypes.  Arguments are marked ``# IN`` or ``# OUT``; outputs are filled in place
+and the functions return nothing, except the reductions, the checks (a count
+of bad rows, the first bad entry) and the sigmoid kernel (whether its outputs
+are all finite, a by-product that spares the caller a pass over them).
 
-Every loop over rows is an OpenMP ``prange`` with a static schedule.  Per-sample
-outputs do not depend on the thread count.  Sums over samples are taken over
-fixed blocks of ``BLOCK`` rows, and the block partials are then added in order,
-so that they are bitwise identical for any number of threads.
+The softmax and sigmoid kernels are C (skxent/_simd.h): vector code for
+AVX-512, AVX2 and SSE2, picked at import by what the CPU has, with their own
+vector exp and log.  The loops over rows here hand them chunks of rows.  Every
+loop over rows runs on OpenMP threads: the kernels' threads claim a few chunks
+at a time from a shared counter (skx_claim in skxent/_omp.h), so that a thread
+that starts late does not hold up the others; the checks and reductions take
+fixed, contiguous shares.  Per-sample outputs do not depend on the thread count.  Sums over
+samples are taken over fixed blocks of ``BLOCK`` rows, and the block partials
+are then added in order, so that they are bitwise identical for any number of
+threads.
 
 Notation: ``z`` raw scores (logits) of one sample, ``k`` classes, ``t`` target
 distribution, ``p = softmax(z)``, ``w`` sample weight, ``cw`` class weights.
 """
 
-from cython.parallel cimport parallel, prange
+from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport fabs, isfinite, log
-from libc.stdlib cimport free, malloc
+from libc.stdlib cimport calloc, free, malloc
+
+import os
 
 ctypedef fused floating:
     float
     double
 
 cdef extern from "_simd.h" nogil:
-    void skx_exp_d(const double *x, double *out, Py_ssize_t n)
-    void skx_exp_f(const float *x, float *out, Py_ssize_t n)
-    void skx_log_d(const double *x, double *out, Py_ssize_t n)
-    void skx_sigmoid_terms(
-        Py_ssize_t m, const double *z, const double *e, const double *u,
-        const double *logu, const double *t, double *wp, double *wn, double *loss)
-    int SKX_VECTOR_EXP
+    enum:
+        SKX_MAX_ROWS
     int SKX_OPENMP
+    Py_ssize_t skx_chunk_rows(Py_ssize_t k)
+    Py_ssize_t skx_scratch_size(Py_ssize_t k)
+    int skx_simd_select(int isa)
+    int skx_simd_current()
+    int skx_simd_available()
+    void skx_softmax_prep_d(
+        const double *z, Py_ssize_t r, Py_ssize_t k, double *e, double *m, double *rest)
+    void skx_softmax_prep_f(
+        const float *z, Py_ssize_t r, Py_ssize_t k, float *e, double *m, double *rest)
+    void skx_softmax_rows(const double *rest, Py_ssize_t r, double *inv, double *lse1)
+    void skx_softmax_hard_d(
+        const double *z, const Py_ssize_t *y, Py_ssize_t r, Py_ssize_t k, const double *sw,
+        const double *cw, double *e, double *g, double *loss)
+    void skx_softmax_hard_f(
+        const float *z, const Py_ssize_t *y, Py_ssize_t r, Py_ssize_t k, const double *sw,
+        const double *cw, float *e, float *g, float *loss)
+    int skx_sigmoid_d(
+        const double *z, const double *t, Py_ssize_t m, const double *wp, const double *wn,
+        double ta, double tb, double *loss, double *grad, double *hess)
+    int skx_sigmoid_f(
+        const float *z, const float *t, Py_ssize_t m, const double *wp, const double *wn,
+        double ta, double tb, float *loss, float *grad, float *hess)
+    void skx_map_exp_d(const double *x, double *out, Py_ssize_t n)
+    void skx_map_exp_f(const float *x, float *out, Py_ssize_t n)
+    void skx_map_log_d(const double *x, double *out, Py_ssize_t n)
+    void skx_map_log1p_d(const double *x, double *out, Py_ssize_t n)
+    void skx_map_log1p_f(const float *x, float *out, Py_ssize_t n)
+    Py_ssize_t skx_gather_rows_d(
+        const double *p, const Py_ssize_t *y, Py_ssize_t n, Py_ssize_t k, double lo, double hi,
+        double tol, double *out, unsigned char *seen)
+    Py_ssize_t skx_gather_rows_f(
+        const float *p, const Py_ssize_t *y, Py_ssize_t n, Py_ssize_t k, double lo, double hi,
+        double tol, float *out, unsigned char *seen)
+
+cdef extern from "_omp.h" nogil:
+    int skx_omp_bind(const char *module, const char **where)
+    Py_ssize_t skx_claim(Py_ssize_t *next, Py_ssize_t step)
 
 cdef extern from *:
     """
     #ifdef _OPENMP
     #include <omp.h>
     static int skx_max_threads(void) { return omp_get_max_threads(); }
+    static int skx_team_size(void) { return omp_get_num_threads(); }
     #else
     static int skx_max_threads(void) { return 1; }
+    static int skx_team_size(void) { return 1; }
     #endif
     """
     int skx_max_threads() nogil
-
-cdef extern from *:
-    """
-    #if defined(__GNUC__) || defined(__clang__)
-    #define skx_prefetch(p) __builtin_prefetch((p))
-    #else
-    #define skx_prefetch(p) ((void)0)
-    #endif
-    """
-    void skx_prefetch(const void *p) nogil
+    int skx_team_size() nogil
 
 # Rows per block of a deterministic reduction.  A constant, never derived from
 # the thread count: that is what makes sums independent of it.
 cdef enum:
     BLOCK = 1024
-    # Rows per chunk of the softmax kernel (vector exp and log calls).
-    CHUNK = 32
-    # Entries per chunk of the sigmoid kernel.
-    SCHUNK = 256
+    # Entries per chunk of the sigmoid kernel (its weights are built per chunk).
+    SCHUNK = 2048
+    # Chunks a thread claims at a time (see skx_claim): 64 KB or more of input.
+    CLAIM = 8
+    # Rows of log_loss's gather a thread claims at a time.
+    GATHER_CLAIM = 8192
 
 # Row status codes of the probability kernels (0 = valid row).
 cdef enum:
@@ -70,12 +107,52 @@ cdef enum:
     ST_ABOVE_ONE = 3
     ST_SUM = 4
 
+# The instruction sets of skxent/_simd.h, in the order of their codes there.
+SIMD_LEVELS = ("none", "sse2", "avx2", "avx512")
+
+skx_simd_select(-1)
+
+# The OpenMP runtime of the parallel regions: its kind (2 scikit-learn's, 1 the
+# system's, 0 none) and path.
+_openmp = [0, ""]
+
+
+def openmp_bind(module=None):
+    """Run the parallel regions on the OpenMP runtime of the loaded extension
+    module at path ``module`` (with gcc on Linux; see skxent/_omp.h), else on
+    the system's; return (kind, path of the runtime).  Not thread-safe: at
+    import, and in the benchmarks and tests."""
+    cdef const char *where = NULL
+    cdef bytes path = None if module is None else str(module).encode()
+    kind = skx_omp_bind(NULL if path is None else <const char *> path, &where)
+    where_str = (<bytes> where).decode(errors="replace")
+    _openmp[0] = kind
+    _openmp[1] = os.path.realpath(where_str) if where_str else ""
+    return kind, _openmp[1]
+
+
+def _sklearn_openmp_module():
+    """Path of a scikit-learn extension module linked with its OpenMP runtime."""
+    try:
+        from sklearn.utils import _openmp_helpers
+    except ImportError:
+        return None
+    return getattr(_openmp_helpers, "__file__", None)
+
+
+openmp_bind(_sklearn_openmp_module())
+
 
 def build_info():
-    """Compile-time facts: OpenMP, vectorised exp, and the current thread cap."""
+    """Compile-time facts: OpenMP and its runtime, vector instruction set, and the
+    current thread cap."""
+    level = skx_simd_current()
     return {
         "openmp": bool(SKX_OPENMP),
-        "vector_exp": bool(SKX_VECTOR_EXP),
+        "openmp_runtime": ("none", "system", "scikit-learn")[_openmp[0]] if SKX_OPENMP else "none",
+        "openmp_library": _openmp[1],
+        "vector_exp": level > 0,
+        "simd": SIMD_LEVELS[level],
         "max_threads": skx_max_threads(),
     }
 
@@ -85,101 +162,62 @@ def max_threads():
     return skx_max_threads()
 
 
-# ---------------------------------------------------------------------------
-# One sample
-# ---------------------------------------------------------------------------
-
-cdef inline double _sum(const floating *x, Py_ssize_t k) noexcept nogil:
-    """Sum of a row, in double, with two running sums.
-
-    An add's latency, not its throughput, bounds a single running sum over a
-    short row.
-    """
-    cdef Py_ssize_t c = 0
-    cdef double s0 = 0.0, s1 = 0.0
-    while c + 2 <= k:
-        s0 = s0 + x[c]
-        s1 = s1 + x[c + 1]
-        c = c + 2
-    if c < k:
-        s0 = s0 + x[c]
-    return s0 + s1
+def simd_levels():
+    """The instruction sets this CPU can run, narrowest first (for the tests)."""
+    return SIMD_LEVELS[: skx_simd_available() + 1]
 
 
-cdef inline double _sum_below_one(const floating *e, Py_ssize_t k) noexcept nogil:
-    """Sum of the entries of a row that are below 1, in double, with two running sums.
-
-    Leaves out the maximum of a row of shifted exponentials when it is the
-    row's only entry of 1, as _rests makes sure.  A select between e and 0,
-    which the compiler makes a compare and a mask rather than a branch (that
-    would be mispredicted on most rows).  NaN is not below 1 and would be
-    dropped: _rests keeps rows with a NaN away from here.
-    """
-    cdef Py_ssize_t c = 0
-    cdef double s0 = 0.0, s1 = 0.0
-    while c + 2 <= k:
-        s0 = s0 + (e[c] if e[c] < 1 else 0.0)
-        s1 = s1 + (e[c + 1] if e[c + 1] < 1 else 0.0)
-        c = c + 2
-    if c < k:
-        s0 = s0 + (e[c] if e[c] < 1 else 0.0)
-    return s0 + s1
+def simd_select(level):
+    """Use the kernels of instruction set ``level`` (None: the widest); return the
+    previous one.  For the tests: not thread-safe, process-wide."""
+    previous = SIMD_LEVELS[skx_simd_current()]
+    code = skx_simd_available() if level is None else SIMD_LEVELS.index(level)
+    if skx_simd_select(code) < 0:
+        raise ValueError(f"this CPU cannot run the {level} kernels")
+    return previous
 
 
-cdef inline void _rests(const floating *e, Py_ssize_t r, Py_ssize_t k, double *rest) noexcept nogil:
-    """rest = sum(e) - 1 for r rows of shifted exponentials, each with a maximum of 1.
-
-    The row's log-sum-exp is max(z) + log1p(rest).  When rest >= 1 the plain
-    sum s serves: s - 1 is exact, so rest keeps the relative precision of s,
-    within a factor s / rest <= 2.  A smaller rest would lose more (s - 1
-    cancels the digits of a small rest: for z = (10, -10) the loss is
-    2.06e-9), and those rows are summed again without their maximum.  Then s
-    < 2, so the maximum is their only entry of 1 (a tie would make s >= 2),
-    and _sum_below_one leaves it out.  The rows are listed first and redone
-    after, rather than picked by a branch per row, which would be
-    mispredicted whenever both kinds of rows are common.
-    """
-    cdef Py_ssize_t redo[CHUNK]
-    cdef Py_ssize_t i, j, n_redo = 0
-    for i in range(r):
-        rest[i] = _sum(e + i * k, k) - 1.0
-        redo[n_redo] = i
-        n_redo = n_redo + (rest[i] < 1.0)  # not NaN: it stays in the plain sum
-    for j in range(n_redo):
-        i = redo[j]
-        rest[i] = _sum_below_one(e + i * k, k)
-
-
-cdef inline void _shifted_exp(
-    const floating *z,  # IN (r, k) raw scores
-    Py_ssize_t r,
-    Py_ssize_t k,
-    floating *e,        # OUT (r, k) exp(z - max(z)), row by row
-    double *m,          # OUT (r,) max(z) of each row
-    double *rest,       # OUT (r,) sum(e) - 1 of each row, see _rests
-) noexcept nogil:
-    """The exponentials of r <= CHUNK rows, shifted by their maxima, in one vector call."""
-    cdef Py_ssize_t i, c
-    cdef const floating *zi
-    cdef floating *ei
-    cdef floating mi
-    for i in range(r):
-        zi = z + i * k
-        ei = e + i * k
-        skx_prefetch(zi + 16 * k)
-        # A select, not a branch (the outcome is random on real data), and no
-        # argmax: an index carried along would lengthen the dependency chain.
-        mi = zi[0]
-        for c in range(1, k):
-            mi = zi[c] if zi[c] > mi else mi
-        m[i] = mi
-        for c in range(k):
-            ei[c] = zi[c] - mi
-    if floating is double:
-        skx_exp_d(e, e, r * k)
+def simd_map(str name, floating[::1] x, floating[::1] out):
+    """``out = f(x)`` with the vector functions of the current instruction set:
+    ``exp`` (x <= 0), ``log`` (double, x >= 1), ``log1p`` (0 <= x <= 1)."""
+    cdef Py_ssize_t n = x.shape[0]
+    if n == 0:
+        return
+    if name == "exp":
+        if floating is double:
+            skx_map_exp_d(&x[0], &out[0], n)
+        else:
+            skx_map_exp_f(&x[0], &out[0], n)
+    elif name == "log1p":
+        if floating is double:
+            skx_map_log1p_d(&x[0], &out[0], n)
+        else:
+            skx_map_log1p_f(&x[0], &out[0], n)
+    elif name == "log":
+        if floating is double:
+            skx_map_log_d(&x[0], &out[0], n)
+        else:
+            raise ValueError("log is double only")
     else:
-        skx_exp_f(e, e, r * k)
-    _rests(e, r, k, rest)
+        raise ValueError(name)
+
+
+cdef inline Py_ssize_t _share(Py_ssize_t n_chunks, int tid, int n_threads) noexcept nogil:
+    """First chunk of thread ``tid``'s contiguous share of ``n_chunks``."""
+    return (n_chunks * tid) // n_threads
+
+
+# ---------------------------------------------------------------------------
+# Softmax: chunks of rows
+# ---------------------------------------------------------------------------
+
+cdef inline void _prep(
+    const floating *z, Py_ssize_t r, Py_ssize_t k, floating *e, double *m, double *rest
+) noexcept nogil:
+    if floating is double:
+        skx_softmax_prep_d(z, r, k, e, m, rest)
+    else:
+        skx_softmax_prep_f(z, r, k, e, m, rest)
 
 
 cdef void _softmax_chunk(
@@ -191,66 +229,50 @@ cdef void _softmax_chunk(
     const double *sw,       # IN (r,) sample weights, or NULL
     const double *cw,       # IN (k,) class weights, or NULL
     double smoothing,       # IN label smoothing epsilon
-    floating *g,            # OUT (r, k) gradient (also the exp scratch)
-    bint want_grad,
+    floating *e,            # scratch, skx_scratch_size(k) entries
+    floating *g,            # OUT (r, k) gradient, or NULL
     floating *loss_out,     # OUT (r,)
 ) noexcept nogil:
-    """Softmax cross entropy and its gradient for a chunk of r <= CHUNK rows.
+    """Softmax cross entropy and its gradient for a chunk of r rows.
 
     With t_c the (smoothed) target and cw_c the class weights,
     loss = sum_c cw_c t_c (lse(z) - z_c) and, writing S = sum_c cw_c t_c,
     d loss / d z_c = S p_c - cw_c t_c, both times the sample weight.
 
     Log-sum-exp subtracts the row maximum (no overflow) and splits the sum of
-    exponentials as 1 + rest (the maximum's exp(0) = 1 and the others, see
-    _rests), so that lse(z) = max(z) + log1p(rest) keeps full relative
-    precision when one class dominates (log(1 + rest) would round rest away:
-    for z = (10, -10) the loss is 2.06e-9 and log(1 + rest) gets 7 digits of
-    it).  Each term (max - z_c) + log1p(rest) is >= 0, so the loss has no
-    cancellation.
+    exponentials as 1 + rest (the maximum's exp(0) = 1 and the others), so
+    that lse(z) = max(z) + log1p(rest) keeps full relative precision when one
+    class dominates (log(1 + rest) would round rest away: for z = (10, -10)
+    the loss is 2.06e-9 and log(1 + rest) gets 7 digits of it).  Each term
+    (max - z_c) + log1p(rest) is >= 0, so the loss has no cancellation.
 
-    The exponentials and logs of the whole chunk go through one vector call
-    each (skxent/_simd.h).
+    Hard labels without smoothing (the common case) are all C; the other
+    targets take the exponentials and per-row quantities from C and loop here.
     """
-    cdef double m[CHUNK]
-    cdef double rest[CHUNK]
-    cdef double u[CHUNK]
-    cdef double logu[CHUNK]
+    cdef double m[SKX_MAX_ROWS + 8]
+    cdef double rest[SKX_MAX_ROWS + 8]
+    cdef double inv[SKX_MAX_ROWS + 8]
+    cdef double lse1[SKX_MAX_ROWS + 8]
     cdef Py_ssize_t i, c, yi
     cdef const floating *zi
+    cdef const floating *ei
     cdef floating *gi
-    cdef double ri, lse1, inv, tc, wc, wi, ey, loss, S, scale
+    cdef double tc, wc, wi, loss, S
     cdef double a = 1.0 - smoothing, b = smoothing / k
 
-    _shifted_exp(z, r, k, g, m, rest)
-    for i in range(r):
-        u[i] = 1.0 + rest[i]
-    skx_log_d(u, logu, r)
+    if t == NULL and smoothing == 0.0:
+        if floating is double:
+            skx_softmax_hard_d(z, y, r, k, sw, cw, e, g, loss_out)
+        else:
+            skx_softmax_hard_f(z, y, r, k, sw, cw, e, g, loss_out)
+        return
 
+    _prep(z, r, k, e, m, rest)
+    skx_softmax_rows(rest, r, inv, lse1)
     for i in range(r):
         zi = z + i * k
-        gi = g + i * k
-        ri = rest[i]
-        # log1p(rest) from log(u), u = 1 + rest rounded (Goldberg 1991, Thm 4).
-        lse1 = ri if u[i] == 1.0 else logu[i] * ri / (u[i] - 1.0)
-        inv = 1.0 / u[i]
+        ei = e + i * k
         wi = sw[i] if sw != NULL else 1.0
-
-        if t == NULL and smoothing == 0.0:
-            # Hard label: a single term.
-            yi = y[i]
-            wc = cw[yi] if cw != NULL else 1.0
-            loss_out[i] = <floating> (wi * wc * ((m[i] - zi[yi]) + lse1))
-            if want_grad:
-                ey = gi[yi]
-                scale = wi * wc * inv
-                for c in range(k):
-                    gi[c] = <floating> (gi[c] * scale)
-                # At a maximum (e_y = 1), p_y - 1 = -rest / (1 + rest) without
-                # the cancellation.
-                gi[yi] = <floating> (-ri * scale if ey == 1.0 else wi * wc * (ey * inv - 1.0))
-            continue
-
         yi = -1 if t != NULL else y[i]
         loss = 0.0
         S = 0.0
@@ -258,14 +280,15 @@ cdef void _softmax_chunk(
             tc = (a * t[i * k + c] + b) if t != NULL else (b + (a if c == yi else 0.0))
             wc = cw[c] if cw != NULL else 1.0
             if tc != 0.0:
-                loss = loss + wc * tc * ((m[i] - zi[c]) + lse1)
+                loss = loss + wc * tc * ((m[i] - zi[c]) + lse1[i])
             S = S + wc * tc
         loss_out[i] = <floating> (wi * loss)
-        if want_grad:
+        if g != NULL:
+            gi = g + i * k
             for c in range(k):
                 tc = (a * t[i * k + c] + b) if t != NULL else (b + (a if c == yi else 0.0))
                 wc = cw[c] if cw != NULL else 1.0
-                gi[c] = <floating> (wi * (S * (gi[c] * inv) - wc * tc))
+                gi[c] = <floating> (wi * (S * (ei[c] * inv[i]) - wc * tc))
 
 
 cdef void _softmax_hessp_chunk(
@@ -278,22 +301,25 @@ cdef void _softmax_hessp_chunk(
     const double *cw,       # IN (k,) or NULL
     double smoothing,
     const floating *v,      # IN (r, k) directions
-    floating *hv,           # OUT (r, k) (also the exp scratch)
+    floating *e,            # scratch, skx_scratch_size(k) entries
+    floating *hv,           # OUT (r, k)
 ) noexcept nogil:
-    """(H v)_c = w S (p_c v_c - p_c (p . v)), H = w S (diag(p) - p p^T), for r <= CHUNK rows.
+    """(H v)_c = w S (p_c v_c - p_c (p . v)), H = w S (diag(p) - p p^T), for a chunk.
 
     S = sum_c cw_c t_c is the total target mass (1 without class weights).
     """
-    cdef double m[CHUNK]
-    cdef double rest[CHUNK]
+    cdef double m[SKX_MAX_ROWS + 8]
+    cdef double rest[SKX_MAX_ROWS + 8]
     cdef Py_ssize_t i, c
     cdef floating *hi
+    cdef const floating *ei
     cdef const floating *vi
     cdef double inv, tc, S, pv, ws
     cdef double a = 1.0 - smoothing, b = smoothing / k
-    _shifted_exp(z, r, k, hv, m, rest)
+    _prep(z, r, k, e, m, rest)
     for i in range(r):
         hi = hv + i * k
+        ei = e + i * k
         vi = v + i * k
         inv = 1.0 / (1.0 + rest[i])
         S = 0.0
@@ -308,72 +334,138 @@ cdef void _softmax_hessp_chunk(
                 S = S + (cw[c] if cw != NULL else 1.0) * tc
         pv = 0.0
         for c in range(k):
-            pv = pv + (hi[c] * inv) * vi[c]
+            pv = pv + (ei[c] * inv) * vi[c]
         ws = (sw[i] if sw != NULL else 1.0) * S
         for c in range(k):
-            hi[c] = <floating> (ws * (hi[c] * inv) * (vi[c] - pv))
+            hi[c] = <floating> (ws * (ei[c] * inv) * (vi[c] - pv))
 
 
-cdef void _sigmoid_chunk(
-    const floating *z,   # IN (m,) raw scores: m consecutive entries of the (n, L) array
-    const floating *t,   # IN (m,) targets in [0, 1]
-    Py_ssize_t m,
-    Py_ssize_t i,        # row of the first entry
-    Py_ssize_t j,        # its column
-    Py_ssize_t L,
-    const double *sw,    # IN (n,) sample weights, or NULL
-    const double *pw,    # IN (L,) weights of the positive terms, or NULL
-    const double *nw,    # IN (L,) weights of the negative terms, or NULL
-    double smoothing,
-    floating *loss,      # OUT (m,)
-    floating *grad,      # OUT (m,), or NULL
-    floating *hess,      # OUT (m,) diagonal of the Hessian, or NULL
+cdef void _softmax_range(
+    const floating *raw, const Py_ssize_t *y, const floating *target, Py_ssize_t n,
+    Py_ssize_t k, const double *sw, const double *cw, double smoothing,
+    const floating *vector, floating *grad, floating *loss, floating *hessp,
+    Py_ssize_t c0, Py_ssize_t c1, floating *e,
 ) noexcept nogil:
-    """Binary cross entropy of sigmoid(z) against t, for m <= SCHUNK entries.
+    """Chunks c0..c1-1: loss and gradient, or (``vector`` given) H v into ``hessp``."""
+    cdef Py_ssize_t R = skx_chunk_rows(k), ch, i0, r
+    for ch in range(c0, c1):
+        i0 = ch * R
+        r = min(R, n - i0)
+        if vector != NULL:
+            _softmax_hessp_chunk(
+                raw + i0 * k,
+                y + i0 if y != NULL else NULL,
+                target + i0 * k if target != NULL else NULL,
+                r, k,
+                sw + i0 if sw != NULL else NULL,
+                cw, smoothing, vector + i0 * k, e, hessp + i0 * k,
+            )
+        else:
+            _softmax_chunk(
+                raw + i0 * k,
+                y + i0 if y != NULL else NULL,
+                target + i0 * k if target != NULL else NULL,
+                r, k,
+                sw + i0 if sw != NULL else NULL,
+                cw, smoothing, e,
+                grad + i0 * k if grad != NULL else NULL,
+                loss + i0,
+            )
 
-    With the smoothed target t' = (1 - eps) t + eps / 2, a = w pw t' and
-    b = w nw (1 - t'): loss = a softplus(-z) + b softplus(z), both terms >= 0,
-    so there is no cancellation.  With e = exp(-|z|) every quantity needs one
-    exp and one log1p, the log1p as a log with Goldberg's correction
-    (skx_sigmoid_terms in skxent/_simd.h has the formulas).
-    The exps and logs of the chunk go through one vector call each.
+
+cdef int _softmax_run(
+    const floating *raw, const Py_ssize_t *y, const floating *target, Py_ssize_t n,
+    Py_ssize_t k, const double *sw, const double *cw, double smoothing,
+    const floating *vector, floating *grad, floating *loss, floating *hessp, int n_threads,
+) noexcept nogil:
+    """All chunks, on ``n_threads`` threads, each with its own scratch; returns
+    -1 when a scratch cannot be allocated (the outputs are then incomplete)."""
+    cdef Py_ssize_t n_chunks = (n + skx_chunk_rows(k) - 1) // skx_chunk_rows(k)
+    cdef Py_ssize_t size = skx_scratch_size(k), c0, c1
+    cdef floating *e
+    # Shared (an element write is not made thread-private, a variable is): a
+    # flag, and the next chunk to claim.
+    cdef int failed[1]
+    cdef Py_ssize_t next_chunk[1]
+    failed[0] = 0
+    next_chunk[0] = 0
+    if n_threads <= 1 or n_chunks == 1:
+        e = <floating *> calloc(size, sizeof(floating))
+        if e == NULL:
+            return -1
+        _softmax_range(raw, y, target, n, k, sw, cw, smoothing, vector, grad, loss, hessp,
+                       0, n_chunks, e)
+        free(e)
+        return 0
+    with parallel(num_threads=n_threads):
+        # Zeroed: the padding past a chunk's last row goes through exp too.
+        e = <floating *> calloc(size, sizeof(floating))
+        if e == NULL:
+            failed[0] = 1
+        else:
+            while True:
+                c0 = skx_claim(&next_chunk[0], CLAIM)
+                if c0 >= n_chunks:
+                    break
+                c1 = min(c0 + CLAIM, n_chunks)
+                _softmax_range(raw, y, target, n, k, sw, cw, smoothing, vector, grad, loss,
+                               hessp, c0, c1, e)
+            free(e)
+    return -failed[0]
+
+
+# ---------------------------------------------------------------------------
+# Sigmoid: runs of entries
+# ---------------------------------------------------------------------------
+
+cdef int _sigmoid_range(
+    const floating *z, const floating *t, Py_ssize_t size, Py_ssize_t L,
+    const double *sw, const double *pw, const double *nw, double smoothing,
+    floating *lo, floating *gr, floating *he, Py_ssize_t c0, Py_ssize_t c1,
+) noexcept nogil:
+    """Chunks c0..c1-1 of SCHUNK entries of the flat (n, L) arrays; returns
+    whether every output written is finite.
+
+    The weights of each entry (sample weight times the output's positive or
+    negative weight) are built per chunk, unless they are just the sample
+    weights of one output a row (or none), which the kernel reads in place.
     """
-    cdef double zd[SCHUNK]
-    cdef double td[SCHUNK]
-    cdef double e[SCHUNK]
-    cdef double u[SCHUNK]
-    cdef double logu[SCHUNK]
     cdef double wp[SCHUNK]
     cdef double wn[SCHUNK]
-    cdef double out[SCHUNK]
-    cdef Py_ssize_t q
+    cdef Py_ssize_t ch, q0, m, q, i, j
     cdef double w, ta = 1.0 - smoothing, tb = 0.5 * smoothing
-    for q in range(m):
-        zd[q] = z[q]
-        e[q] = -fabs(zd[q])
-        td[q] = ta * t[q] + tb
-    skx_exp_d(e, e, m)
-    for q in range(m):
-        u[q] = 1.0 + e[q]
-    skx_log_d(u, logu, m)
-    # The weights of each entry, walking its (row, column).
-    for q in range(m):
-        w = sw[i] if sw != NULL else 1.0
-        wp[q] = w * (pw[j] if pw != NULL else 1.0)
-        wn[q] = w * (nw[j] if nw != NULL else 1.0)
-        j = j + 1
-        if j == L:
-            j = 0
-            i = i + 1
-    skx_sigmoid_terms(m, zd, e, u, logu, td, wp, wn, out)
-    for q in range(m):
-        loss[q] = <floating> out[q]
-    if grad != NULL:
-        for q in range(m):
-            grad[q] = <floating> wp[q]
-    if hess != NULL:
-        for q in range(m):
-            hess[q] = <floating> wn[q]
+    cdef bint direct = pw == NULL and nw == NULL and (sw == NULL or L == 1)
+    cdef const double *wpp
+    cdef const double *wnp
+    cdef int finite = 1
+    for ch in range(c0, c1):
+        q0 = ch * SCHUNK
+        m = min(SCHUNK, size - q0)
+        if direct:
+            wpp = sw + q0 if sw != NULL else NULL
+            wnp = wpp
+        else:
+            i = q0 // L
+            j = q0 % L
+            for q in range(m):
+                w = sw[i] if sw != NULL else 1.0
+                wp[q] = w * (pw[j] if pw != NULL else 1.0)
+                wn[q] = w * (nw[j] if nw != NULL else 1.0)
+                j = j + 1
+                if j == L:
+                    j = 0
+                    i = i + 1
+            wpp = wp
+            wnp = wn
+        if floating is double:
+            finite &= skx_sigmoid_d(
+                z + q0, t + q0, m, wpp, wnp, ta, tb, lo + q0,
+                gr + q0 if gr != NULL else NULL, he + q0 if he != NULL else NULL)
+        else:
+            finite &= skx_sigmoid_f(
+                z + q0, t + q0, m, wpp, wnp, ta, tb, lo + q0,
+                gr + q0 if gr != NULL else NULL, he + q0 if he != NULL else NULL)
+    return finite
 
 
 # ---------------------------------------------------------------------------
@@ -392,46 +484,25 @@ def softmax_loss_gradient(
     int n_threads,
 ):
     """Per-sample softmax cross entropy and its gradient w.r.t. ``raw``."""
-    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i0 = 0, r = 0
-    cdef Py_ssize_t n_chunks = (n + CHUNK - 1) // CHUNK, ch
-    cdef bint want_grad = gradient_out.shape[0] > 0
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
     cdef bint has_t = target.shape[0] > 0
-    cdef bint has_sw = sample_weight.shape[0] > 0
-    cdef const double *cw = &class_weight[0] if class_weight.shape[0] > 0 else NULL
-    cdef floating *scratch
-    # Shared flag (an element write is not made thread-private, a variable is).
-    cdef int out_of_memory[1]
-    out_of_memory[0] = 0
+    cdef int status
     if n == 0:
         return
-    with nogil, parallel(num_threads=n_threads):
-        # Without a gradient to write into, each thread needs a chunk of scratch.
-        scratch = NULL
-        if not want_grad:
-            scratch = <floating *> malloc(min(CHUNK, n) * k * sizeof(floating))
-            if scratch == NULL:
-                out_of_memory[0] = 1
-        for ch in prange(n_chunks, schedule="static"):
-            if out_of_memory[0]:
-                continue
-            i0 = ch * CHUNK
-            r = min(CHUNK, n - i0)
-            _softmax_chunk(
-                &raw[i0, 0],
-                NULL if has_t else &y[i0],
-                &target[i0, 0] if has_t else NULL,
-                r,
-                k,
-                &sample_weight[i0] if has_sw else NULL,
-                cw,
-                label_smoothing,
-                &gradient_out[i0, 0] if want_grad else scratch,
-                want_grad,
-                &loss_out[i0],
-            )
-        free(scratch)
-    if out_of_memory[0]:
-        raise MemoryError(f"no memory for a scratch chunk of {CHUNK} x {k} scores")
+    with nogil:
+        status = _softmax_run(
+            &raw[0, 0],
+            NULL if has_t else &y[0],
+            &target[0, 0] if has_t else NULL,
+            n, k,
+            &sample_weight[0] if sample_weight.shape[0] > 0 else NULL,
+            &class_weight[0] if class_weight.shape[0] > 0 else NULL,
+            label_smoothing, NULL,
+            &gradient_out[0, 0] if gradient_out.shape[0] > 0 else NULL,
+            &loss_out[0], NULL, n_threads,
+        )
+    if status < 0:
+        raise MemoryError(f"no memory for a scratch chunk of {skx_scratch_size(k)} scores")
 
 
 def softmax_hessp(
@@ -446,27 +517,23 @@ def softmax_hessp(
     int n_threads,
 ):
     """Row-wise Hessian-vector products of the softmax cross entropy."""
-    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1], i0, ch
-    cdef Py_ssize_t n_chunks = (n + CHUNK - 1) // CHUNK
+    cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
     cdef bint has_t = target.shape[0] > 0
-    cdef bint has_sw = sample_weight.shape[0] > 0
-    cdef const double *cw = &class_weight[0] if class_weight.shape[0] > 0 else NULL
+    cdef int status
     if n == 0:
         return
-    for ch in prange(n_chunks, nogil=True, schedule="static", num_threads=n_threads):
-        i0 = ch * CHUNK
-        _softmax_hessp_chunk(
-            &raw[i0, 0],
-            NULL if has_t else &y[i0],
-            &target[i0, 0] if has_t else NULL,
-            min(CHUNK, n - i0),
-            k,
-            &sample_weight[i0] if has_sw else NULL,
-            cw,
-            label_smoothing,
-            &vector[i0, 0],
-            &hessp_out[i0, 0],
+    with nogil:
+        status = _softmax_run(
+            &raw[0, 0],
+            NULL if has_t else &y[0],
+            &target[0, 0] if has_t else NULL,
+            n, k,
+            &sample_weight[0] if sample_weight.shape[0] > 0 else NULL,
+            &class_weight[0] if class_weight.shape[0] > 0 else NULL,
+            label_smoothing, &vector[0, 0], NULL, NULL, &hessp_out[0, 0], n_threads,
         )
+    if status < 0:
+        raise MemoryError(f"no memory for a scratch chunk of {skx_scratch_size(k)} scores")
 
 
 def sigmoid_loss_gradient(
@@ -484,10 +551,11 @@ def sigmoid_loss_gradient(
     """Element-wise binary cross entropy of sigmoid(raw), gradient and Hessian.
 
     Smoothing moves each target to (1 - eps) t + eps / 2.  The (n, L) arrays
-    are walked as flat runs of SCHUNK entries, whatever L is.
+    are walked as flat runs of SCHUNK entries, whatever L is.  Returns whether
+    every output written is finite.
     """
     cdef Py_ssize_t n = raw.shape[0], L = raw.shape[1]
-    cdef Py_ssize_t size = n * L, n_chunks = (size + SCHUNK - 1) // SCHUNK, ch, q0
+    cdef Py_ssize_t size = n * L, n_chunks = (size + SCHUNK - 1) // SCHUNK
     cdef const floating *z
     cdef const floating *t
     cdef floating *lo
@@ -496,8 +564,14 @@ def sigmoid_loss_gradient(
     cdef const double *sw
     cdef const double *pw
     cdef const double *nw
+    cdef Py_ssize_t c0, c1
+    # Shared (an element write is not made thread-private, a variable is).
+    cdef int nonfinite[1]
+    cdef Py_ssize_t next_chunk[1]
+    nonfinite[0] = 0
+    next_chunk[0] = 0
     if size == 0:
-        return
+        return True
     z = &raw[0, 0]
     t = &target[0, 0]
     lo = &loss_out[0, 0]
@@ -506,23 +580,22 @@ def sigmoid_loss_gradient(
     sw = &sample_weight[0] if sample_weight.shape[0] > 0 else NULL
     pw = &pos_weight[0] if pos_weight.shape[0] > 0 else NULL
     nw = &neg_weight[0] if neg_weight.shape[0] > 0 else NULL
-    for ch in prange(n_chunks, nogil=True, schedule="static", num_threads=n_threads):
-        q0 = ch * SCHUNK
-        _sigmoid_chunk(
-            z + q0,
-            t + q0,
-            min(SCHUNK, size - q0),
-            q0 // L,
-            q0 % L,
-            L,
-            sw,
-            pw,
-            nw,
-            label_smoothing,
-            lo + q0,
-            gr + q0 if gr != NULL else NULL,
-            he + q0 if he != NULL else NULL,
-        )
+    if n_threads <= 1 or n_chunks == 1:
+        with nogil:
+            if not _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he,
+                                  0, n_chunks):
+                nonfinite[0] = 1
+        return not nonfinite[0]
+    with nogil, parallel(num_threads=n_threads):
+        while True:
+            c0 = skx_claim(&next_chunk[0], CLAIM)
+            if c0 >= n_chunks:
+                break
+            c1 = min(c0 + CLAIM, n_chunks)
+            if not _sigmoid_range(z, t, size, L, sw, pw, nw, label_smoothing, lo, gr, he,
+                                  c0, c1):
+                nonfinite[0] = 1
+    return not nonfinite[0]
 
 
 # ---------------------------------------------------------------------------
@@ -577,48 +650,131 @@ cdef inline floating _clip(floating v, floating lo, floating hi) noexcept nogil:
     return v
 
 
+cdef Py_ssize_t _gather_binary(
+    const floating *p, const Py_ssize_t *y, Py_ssize_t n, floating lo, floating hi,
+    floating *out, unsigned char *seen,
+) noexcept nogil:
+    """gather_binary over one run; returns its number of bad entries."""
+    cdef Py_ssize_t i, bad = 0, yi
+    cdef floating v, q
+    for i in range(n):
+        v = p[i]
+        yi = y[i]
+        bad = bad + (not (v >= 0 and v <= 1)) + (yi != 0 and yi != 1)
+        if yi == 0 or yi == 1:
+            seen[yi] = 1
+        q = v if yi == 1 else <floating> (<floating> 1.0 - v)
+        out[i] = lo if q < lo else (hi if q > hi else q)
+    return bad
+
+
 def gather_proba(
     const floating[:, ::1] proba,        # IN (n, k)
-    const Py_ssize_t[::1] y,             # IN (n,) class indices
+    const Py_ssize_t[::1] y,             # IN (n,) class indices (checked: 0..k-1)
     double clip,
     double tol,
     floating[::1] out,                   # OUT (n,) clip(proba[i, y[i]])
-    signed char[::1] status_out,         # OUT (n,) row status
+    unsigned char[::1] seen,             # OUT (k,) which classes occur
     int n_threads,
 ):
     """One pass for ``log_loss``: check every row and gather its clipped entry.
 
-    Clipping is done in the input's dtype, to [clip, 1 - clip], exactly as
-    scikit-learn does before taking the log.  ``tol < 0`` skips the row sums.
+    A row is bad unless it is finite, in [0, 1], sums to 1 within ``tol``
+    (``tol < 0`` skips the sums), and its class is in 0..k-1.  Clipping is
+    done in the input's dtype, to [clip, 1 - clip], exactly as scikit-learn
+    does before taking the log.  Returns the number of bad rows.
     """
-    cdef Py_ssize_t n = proba.shape[0], k = proba.shape[1], i
+    cdef Py_ssize_t n = proba.shape[0], k = proba.shape[1], bad = 0, c0, c1, c
+    cdef int tid, t
     cdef floating lo = <floating> clip
-    cdef floating hi = <floating> 1.0 - lo
-    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
-        status_out[i] = _check_row(&proba[i, 0], k, tol)
-        out[i] = _clip(proba[i, y[i]], lo, hi)
+    cdef double hi = <double> (<floating> 1.0 - lo)
+    cdef unsigned char *seen_t
+    cdef Py_ssize_t *bad_t
+    cdef Py_ssize_t next_row[1]
+    next_row[0] = 0
+    if n == 0:
+        return 0
+    if n_threads <= 1 or n < 4 * BLOCK:
+        with nogil:
+            if floating is double:
+                bad = skx_gather_rows_d(&proba[0, 0], &y[0], n, k, lo, hi, tol, &out[0], &seen[0])
+            else:
+                bad = skx_gather_rows_f(&proba[0, 0], &y[0], n, k, lo, hi, tol, &out[0], &seen[0])
+        return bad
+    seen_t = <unsigned char *> calloc(n_threads * k, 1)
+    bad_t = <Py_ssize_t *> calloc(n_threads, sizeof(Py_ssize_t))
+    if seen_t == NULL or bad_t == NULL:
+        free(seen_t)
+        free(bad_t)
+        raise MemoryError()
+    with nogil, parallel(num_threads=n_threads):
+        tid = threadid()
+        while True:
+            c0 = skx_claim(&next_row[0], GATHER_CLAIM)
+            if c0 >= n:
+                break
+            c1 = min(c0 + GATHER_CLAIM, n)
+            if floating is double:
+                bad_t[tid] += skx_gather_rows_d(&proba[0, 0] + c0 * k, &y[0] + c0, c1 - c0, k,
+                                                lo, hi, tol, &out[0] + c0, seen_t + tid * k)
+            else:
+                bad_t[tid] += skx_gather_rows_f(&proba[0, 0] + c0 * k, &y[0] + c0, c1 - c0, k,
+                                                lo, hi, tol, &out[0] + c0, seen_t + tid * k)
+    for t in range(n_threads):
+        bad += bad_t[t]
+        for c in range(k):
+            seen[c] |= seen_t[t * k + c]
+    free(seen_t)
+    free(bad_t)
+    return bad
 
 
 def gather_binary(
     const floating[::1] proba,           # IN (n,) positive-class probabilities
-    const Py_ssize_t[::1] y,             # IN (n,) 0 or 1
+    const Py_ssize_t[::1] y,             # IN (n,) 0 or 1 (checked)
     double clip,
     floating[::1] out,                   # OUT (n,) clip(p) or clip(1 - p)
-    signed char[::1] status_out,         # OUT (n,)
+    unsigned char[::1] seen,             # OUT (2,) which classes occur
     int n_threads,
 ):
-    """``gather_proba`` for 1-D positive-class probabilities (column [1 - p, p])."""
-    cdef Py_ssize_t n = proba.shape[0], i
+    """``gather_proba`` for 1-D positive-class probabilities (column [1 - p, p]);
+    an entry is bad unless p is in [0, 1] and its class 0 or 1."""
+    cdef Py_ssize_t n = proba.shape[0], bad = 0, c0, c1
+    cdef int tid, t
     cdef floating lo = <floating> clip
     cdef floating hi = <floating> 1.0 - lo
-    cdef floating p
-    for i in prange(n, nogil=True, schedule="static", num_threads=n_threads):
-        p = proba[i]
-        status_out[i] = _check_row(&proba[i], 1, -1.0)
-        if y[i] == 1:
-            out[i] = _clip(p, lo, hi)
-        else:
-            out[i] = _clip(<floating> (<floating> 1.0 - p), lo, hi)
+    cdef unsigned char *seen_t
+    cdef Py_ssize_t *bad_t
+    cdef Py_ssize_t next_row[1]
+    next_row[0] = 0
+    if n == 0:
+        return 0
+    if n_threads <= 1 or n < 4 * BLOCK:
+        with nogil:
+            bad = _gather_binary(&proba[0], &y[0], n, lo, hi, &out[0], &seen[0])
+        return bad
+    seen_t = <unsigned char *> calloc(n_threads * 2, 1)
+    bad_t = <Py_ssize_t *> calloc(n_threads, sizeof(Py_ssize_t))
+    if seen_t == NULL or bad_t == NULL:
+        free(seen_t)
+        free(bad_t)
+        raise MemoryError()
+    with nogil, parallel(num_threads=n_threads):
+        tid = threadid()
+        while True:
+            c0 = skx_claim(&next_row[0], GATHER_CLAIM)
+            if c0 >= n:
+                break
+            c1 = min(c0 + GATHER_CLAIM, n)
+            bad_t[tid] += _gather_binary(&proba[0] + c0, &y[0] + c0, c1 - c0, lo, hi,
+                                         &out[0] + c0, seen_t + 2 * tid)
+    for t in range(n_threads):
+        bad += bad_t[t]
+        seen[0] |= seen_t[2 * t]
+        seen[1] |= seen_t[2 * t + 1]
+    free(seen_t)
+    free(bad_t)
+    return bad
 
 
 def xent_proba(
@@ -726,25 +882,113 @@ def block_sum(
     return total, wtotal
 
 
+cdef Py_ssize_t _first_bad_index(
+    const floating *y, Py_ssize_t n, Py_ssize_t n_classes, Py_ssize_t *out
+) noexcept nogil:
+    """class_indices over one run: the index of its first bad entry, or -1."""
+    cdef Py_ssize_t i
+    cdef floating v
+    cdef floating top = <floating> (n_classes - 1)
+    for i in range(n):
+        v = y[i]
+        if not (v >= 0 and v <= top and v == <floating> (<Py_ssize_t> v)):
+            return i
+        out[i] = <Py_ssize_t> v
+    return -1
+
+
 def class_indices(
     const floating[::1] y,               # IN (n,) class indices as floats
     Py_ssize_t n_classes,
     Py_ssize_t[::1] out,                 # OUT (n,) the same as integers
+    int n_threads=1,
 ):
     """Convert float class indices to integers; return the first bad entry or -1.
 
     One pass, in place of min, max, an integrality test and a cast.  An entry
     is bad unless it is a whole number in [0, n_classes); NaN fails every
-    comparison and is caught too.
+    comparison and is caught too.  On several threads each takes a contiguous
+    share and stops at its first bad entry; the first share with one has the
+    first overall.
     """
-    cdef Py_ssize_t n = y.shape[0], i, bad = -1
-    cdef floating v
-    cdef floating top = <floating> (n_classes - 1)
-    with nogil:
-        for i in range(n):
-            v = y[i]
-            if not (v >= 0 and v <= top and v == <floating> (<Py_ssize_t> v)):
-                bad = i
-                break
-            out[i] = <Py_ssize_t> v
+    cdef Py_ssize_t n = y.shape[0], bad = -1, c0, c1, b, t
+    cdef int tid, nt
+    cdef Py_ssize_t *found
+    if n == 0:
+        return -1
+    if n_threads <= 1 or n < 2 * BLOCK:
+        with nogil:
+            bad = _first_bad_index(&y[0], n, n_classes, &out[0])
+        return bad
+    found = <Py_ssize_t *> malloc(n_threads * sizeof(Py_ssize_t))
+    if found == NULL:
+        raise MemoryError()
+    for t in range(n_threads):
+        found[t] = -1
+    with nogil, parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = skx_team_size()
+        c0 = _share(n, tid, nt)
+        c1 = _share(n, tid + 1, nt)
+        b = _first_bad_index(&y[0] + c0, c1 - c0, n_classes, &out[0] + c0)
+        found[tid] = -1 if b < 0 else c0 + b
+    for t in range(n_threads):
+        if found[t] >= 0:
+            bad = found[t]
+            break
+    free(found)
+    return bad
+
+
+cdef Py_ssize_t _first_outside(const floating *x, Py_ssize_t n) noexcept nogil:
+    """Index of the first entry not in [0, 1] (NaN included), or -1.
+
+    Blocks of 256 entries are tested without a branch per entry (a count the
+    compiler vectorises); only a block with a bad entry is searched.
+    """
+    cdef Py_ssize_t i0, i, m, bad
+    for i0 in range(0, n, 256):
+        m = min(256, n - i0)
+        bad = 0
+        for i in range(i0, i0 + m):
+            bad = bad + (not (x[i] >= 0 and x[i] <= 1))
+        if bad:
+            for i in range(i0, i0 + m):
+                if not (x[i] >= 0 and x[i] <= 1):
+                    return i
+    return -1
+
+
+def first_outside_unit(
+    const floating[::1] x,               # IN (n,)
+    int n_threads,
+):
+    """Index of the first entry of ``x`` outside [0, 1] (or NaN), or -1: one
+    read-only pass, in contiguous shares on ``n_threads`` threads."""
+    cdef Py_ssize_t n = x.shape[0], bad = -1, c0, c1, b, t
+    cdef int tid, nt
+    cdef Py_ssize_t *found
+    if n == 0:
+        return -1
+    if n_threads <= 1 or n < 2 * BLOCK:
+        with nogil:
+            bad = _first_outside(&x[0], n)
+        return bad
+    found = <Py_ssize_t *> malloc(n_threads * sizeof(Py_ssize_t))
+    if found == NULL:
+        raise MemoryError()
+    for t in range(n_threads):
+        found[t] = -1
+    with nogil, parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = skx_team_size()
+        c0 = _share(n, tid, nt)
+        c1 = _share(n, tid + 1, nt)
+        b = _first_outside(&x[0] + c0, c1 - c0)
+        found[tid] = -1 if b < 0 else c0 + b
+    for t in range(n_threads):
+        if found[t] >= 0:
+            bad = found[t]
+            break
+    free(found)
     return bad

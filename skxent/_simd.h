@@ -1,54 +1,66 @@
 /*
- * The loops of skxent that must vectorise: exp and log over a chunk of entries
- * (the softmax rows and their sums, the sigmoid scores), and the element-wise
- * part of the sigmoid loss.
+ * skxent's vector kernels: the softmax and sigmoid cross entropy over chunks
+ * of rows, with their own vector exp and log, compiled for each x86-64
+ * instruction set and picked at import by what the CPU has.
  *
- * gcc turns a loop over exp() into calls of glibc's vector exp (libmvec,
- * _ZGVbN2v_exp / _ZGVbN4v_expf: two doubles or four floats per call on baseline
- * SSE2) when exp is declared with the `simd` attribute.  glibc's <math.h> only
- * declares it under __FAST_MATH__, and -ffast-math is exactly what we must not
- * use: linked into a shared object it adds crtfastmath.o, which turns on
- * flush-to-zero for the whole process at import, and it lets the compiler drop
- * the isnan/isinf checks the validation relies on.  So we declare the vector
- * variants ourselves.  libmvec's exp and log are accurate to within 4 ulp (glibc
- * manual, "Known Maximum Errors in Math Functions").  The declarations apply to
- * this translation unit; gcc uses the vector variants only in loops it
- * vectorises, which the kernels keep to the ones below.
+ * One build runs everywhere: skxent/_simd_body.h is compiled four times, for
+ * AVX-512 (F, DQ, VL, BW), AVX2 with FMA, SSE2 (every x86-64) and plain C (any
+ * other platform or compiler), each time with the primitives of
+ * skxent/_simd_isa.h.  skx_simd_select() fills a table of function pointers
+ * with the widest set the CPU supports (gcc's and clang's
+ * __builtin_cpu_supports, which also check that the OS saves the registers);
+ * the tests force each set in turn.  Nothing is compiled with -march=native
+ * and nothing with -ffast-math: linked into a shared object, -ffast-math adds
+ * crtfastmath.o, which turns on flush-to-zero for the whole process at import,
+ * and it would let the compiler drop the NaN checks the validation relies on.
+ * The build has -ffp-contract=off: the only fused multiply-adds are the
+ * explicit ones of the AVX2 and AVX-512 sets (every entry takes the same
+ * path, see _simd_body.h), so results are bitwise the same for any number of
+ * threads and any position of a row; they differ between instruction sets by
+ * an ulp here and there.
  *
- * Other compilers and platforms get the plain loop, which is correct, only
- * slower.
+ * The exp and log are skxent's own (minimax polynomials, about 1 ulp; the
+ * tests compare every set with mpmath): glibc's vector functions (libmvec)
+ * exist only on glibc, work one call per vector, and their special-case
+ * handling goes scalar.
  */
 #ifndef SKXENT_SIMD_H
 #define SKXENT_SIMD_H
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
-    && defined(__linux__) && defined(__GLIBC__)
-__attribute__((__simd__("notinbranch"))) extern double exp(double);
-__attribute__((__simd__("notinbranch"))) extern float expf(float);
-__attribute__((__simd__("notinbranch"))) extern double log(double);
-#define SKX_VECTOR_EXP 1
-/* One build runs everywhere: the loader picks the widest clone the CPU has
-   (glibc ifunc), and each clone calls libmvec's exp of its width. */
-#define SKX_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#define SKX_SIMD _Pragma("omp simd")
-/* For the element-wise loops: no-trapping-math lets gcc evaluate both sides
-   of a select and blend them, which changes no result, only whether an
-   operation whose value is discarded may raise a floating-point flag (nothing
-   reads those flags); fp-contract=off keeps a * b + c two roundings, not one
-   fused multiply-add in the vector body and two in the scalar remainder. */
-#define SKX_SELECTS __attribute__((optimize("no-trapping-math", "fp-contract=off")))
+/* Rows of the softmax kernels' chunks: at most this many. */
+#define SKX_MAX_ROWS 128
+
+/* Prefetches into the outer caches (prefetcht2): measured on an AMD EPYC
+   (Zen 4) with huge pages, they hide more of the memory than prefetches into
+   L1, whose few miss buffers they would fill. */
+#if defined(__GNUC__) || defined(__clang__)
+#define skx_prefetch(p) __builtin_prefetch((p), 0, 1)
+#define skx_prefetchw(p) __builtin_prefetch((p), 1, 1)
 #else
-#define SKX_SIMD
-#define SKX_CLONES
-#define SKX_SELECTS
-#define SKX_VECTOR_EXP 0
+#define skx_prefetch(p) ((void)0)
+#define skx_prefetchw(p) ((void)0)
 #endif
 
-/* C99's restrict, under the spelling MSVC also knows. */
-#define SKX_RESTRICT __restrict
+#define SKX_CAT_(a, b) a##_##b
+#define SKX_CAT(a, b) SKX_CAT_(a, b)
+#define SKX_FN(name) SKX_CAT(name, SKX_SFX)
+
+#define SKX_ISA_SCALAR 0
+#define SKX_ISA_SSE2 1
+#define SKX_ISA_AVX2 2
+#define SKX_ISA_AVX512 3
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define SKX_X86 1
+#include <immintrin.h>
+#else
+#define SKX_X86 0
+#endif
 
 #if defined(_OPENMP)
 #define SKX_OPENMP 1
@@ -56,74 +68,224 @@ __attribute__((__simd__("notinbranch"))) extern double log(double);
 #define SKX_OPENMP 0
 #endif
 
-/* x[j] = exp(x[j]) in place.  The bulk runs in whole vectors of 8 doubles (16
-   floats), a multiple of every clone's width, and the tail goes through the
-   same vector exp, padded, in a small buffer: every element gets the same
-   function whatever its position, so a row's result does not depend on the
-   rows around it or on n. */
-#define SKX_MAP(NAME, T, W, F)                                                \
-SKX_CLONES static void NAME(const T *x, T *out, ptrdiff_t n)                 \
-{                                                                             \
-    const ptrdiff_t whole = n - n % (W);                                      \
-    ptrdiff_t j;                                                              \
-    SKX_SIMD                                                                  \
-    for (j = 0; j < whole; j++) {                                             \
-        out[j] = F(x[j]);                                                     \
-    }                                                                         \
-    if (whole < n) {                                                          \
-        T buf[W];                                                             \
-        for (int i = 0; i < (W); i++) {                                       \
-            buf[i] = (whole + i < n) ? x[whole + i] : (T)1;                   \
-        }                                                                     \
-        SKX_SIMD                                                              \
-        for (int i = 0; i < (W); i++) {                                       \
-            buf[i] = F(buf[i]);                                               \
-        }                                                                     \
-        for (j = whole; j < n; j++) {                                         \
-            out[j] = buf[j - whole];                                          \
-        }                                                                     \
-    }                                                                         \
+/* Plain C: the fallback of other platforms (and the reference of the tests). */
+#define SKX_ISA SKX_ISA_SCALAR
+#define SKX_SFX scalar
+#include "_simd_isa.h"
+#include "_simd_body.h"
+#define SKX_ISA_UNDEF
+#include "_simd_isa.h"
+#undef SKX_ISA_UNDEF
+#undef SKX_ISA
+#undef SKX_SFX
+
+#if SKX_X86
+
+/* SSE2: every x86-64 CPU, no target needed. */
+#define SKX_ISA SKX_ISA_SSE2
+#define SKX_SFX sse2
+#include "_simd_isa.h"
+#include "_simd_body.h"
+#define SKX_ISA_UNDEF
+#include "_simd_isa.h"
+#undef SKX_ISA_UNDEF
+#undef SKX_ISA
+#undef SKX_SFX
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#endif
+#define SKX_ISA SKX_ISA_AVX2
+#define SKX_SFX avx2
+#include "_simd_isa.h"
+#include "_simd_body.h"
+#define SKX_ISA_UNDEF
+#include "_simd_isa.h"
+#undef SKX_ISA_UNDEF
+#undef SKX_ISA
+#undef SKX_SFX
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")
+#endif
+#define SKX_ISA SKX_ISA_AVX512
+#define SKX_SFX avx512
+#include "_simd_isa.h"
+#include "_simd_body.h"
+#define SKX_ISA_UNDEF
+#include "_simd_isa.h"
+#undef SKX_ISA_UNDEF
+#undef SKX_ISA
+#undef SKX_SFX
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+#endif /* SKX_X86 */
+
+/* ------------------------------------------------------------------------- */
+/* Dispatch */
+
+typedef struct {
+    void (*softmax_prep_d)(const double *, ptrdiff_t, ptrdiff_t, double *, double *, double *,
+                           const char *, char *);
+    void (*softmax_prep_f)(const float *, ptrdiff_t, ptrdiff_t, float *, double *, double *,
+                           const char *, char *);
+    void (*softmax_rows)(const double *, ptrdiff_t, double *, double *);
+    void (*softmax_hard_d)(const double *, const ptrdiff_t *, ptrdiff_t, ptrdiff_t,
+                           const double *, const double *, double *, double *, double *);
+    void (*softmax_hard_f)(const float *, const ptrdiff_t *, ptrdiff_t, ptrdiff_t,
+                           const double *, const double *, float *, float *, float *);
+    int (*sigmoid_d)(const double *, const double *, ptrdiff_t, const double *,
+                      const double *, double, double, double *, double *, double *);
+    int (*sigmoid_f)(const float *, const float *, ptrdiff_t, const double *,
+                      const double *, double, double, float *, float *, float *);
+    void (*map_exp_d)(const double *, double *, ptrdiff_t);
+    void (*map_exp_f)(const float *, float *, ptrdiff_t);
+    void (*map_log_d)(const double *, double *, ptrdiff_t);
+    void (*map_log1p_d)(const double *, double *, ptrdiff_t);
+    void (*map_log1p_f)(const float *, float *, ptrdiff_t);
+    ptrdiff_t (*gather_rows_d)(const double *, const int64_t *, ptrdiff_t, ptrdiff_t, double,
+                               double, double, double *, unsigned char *);
+    ptrdiff_t (*gather_rows_f)(const float *, const int64_t *, ptrdiff_t, ptrdiff_t, double,
+                               double, double, float *, unsigned char *);
+} skx_kernels;
+
+#define SKX_TABLE(SFX) {                                                       \
+    SKX_CAT(softmax_prep_d, SFX), SKX_CAT(softmax_prep_f, SFX),                \
+    SKX_CAT(softmax_rows, SFX), SKX_CAT(softmax_hard_d, SFX),                  \
+    SKX_CAT(softmax_hard_f, SFX), SKX_CAT(sigmoid_d, SFX),                     \
+    SKX_CAT(sigmoid_f, SFX), SKX_CAT(map_exp_d, SFX), SKX_CAT(map_exp_f, SFX), \
+    SKX_CAT(map_log_d, SFX), SKX_CAT(map_log1p_d, SFX),                        \
+    SKX_CAT(map_log1p_f, SFX), SKX_CAT(gather_rows_d, SFX),                    \
+    SKX_CAT(gather_rows_f, SFX)}
+
+static const skx_kernels skx_table_scalar = SKX_TABLE(scalar);
+#if SKX_X86
+static const skx_kernels skx_table_sse2 = SKX_TABLE(sse2);
+static const skx_kernels skx_table_avx2 = SKX_TABLE(avx2);
+static const skx_kernels skx_table_avx512 = SKX_TABLE(avx512);
+#endif
+
+static skx_kernels skx_k = SKX_TABLE(scalar);
+static int skx_isa = SKX_ISA_SCALAR;
+
+/* The widest instruction set this CPU (and OS) supports. */
+static int skx_simd_best(void)
+{
+#if SKX_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) {
+        return SKX_ISA_AVX512;
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        return SKX_ISA_AVX2;
+    }
+    return SKX_ISA_SSE2;
+#else
+    return SKX_ISA_SCALAR;
+#endif
 }
 
-SKX_MAP(skx_exp_d, double, 8, exp)
-SKX_MAP(skx_exp_f, float, 16, expf)
-SKX_MAP(skx_log_d, double, 8, log)
-
-/* The element-wise part of binary cross entropy, after the vector exp and log:
-   with e = exp(-|z|), u = 1 + e rounded and logu = log(u),
-     log1p(e) = logu e / (u - 1), or e when u == 1 (Goldberg 1991, Thm 4),
-     sigmoid(|z|) = 1 / u, sigmoid(-|z|) = e / u,
-     softplus(+-z) = max(+-z, 0) + log1p(e),
-   and with a = wp t, b = wn (1 - t) for the target t:
-     loss = a softplus(-z) + b softplus(z) (a term of weight 0 is 0, even where
-     its softplus is inf: a -inf score where the target is 0),
-     gradient = b sigmoid(z) - a sigmoid(-z),
-     hessian = (a + b) sigmoid(z) sigmoid(-z).
-   The sign of z is random on real data: as branches, these selects would be
-   mispredicted half the time; the avx2 and avx512f clones make them blends
-   (the default clone keeps branches: slower, the same results).  Only +, -, *, /
-   (exactly rounded, scalar or vector alike), so an entry's bits do not depend
-   on where it falls in a vector.  On return wp holds the gradient and wn the
-   Hessian. */
-SKX_CLONES SKX_SELECTS static void skx_sigmoid_terms(
-    ptrdiff_t m, const double *SKX_RESTRICT z, const double *SKX_RESTRICT e,
-    const double *SKX_RESTRICT u, const double *SKX_RESTRICT logu,
-    const double *SKX_RESTRICT t, double *SKX_RESTRICT wp, double *SKX_RESTRICT wn,
-    double *SKX_RESTRICT loss)
+/* Use instruction set `isa` (-1: the widest available); returns the set in
+   use, or -1 (and changes nothing) when the CPU does not have it.  Not
+   thread-safe: called at import, and by the tests. */
+static int skx_simd_select(int isa)
 {
-    ptrdiff_t q;
-    SKX_SIMD
-    for (q = 0; q < m; q++) {
-        double zq = z[q], eq = e[q];
-        double l1p = u[q] == 1.0 ? eq : logu[q] * eq / (u[q] - 1.0);
-        double inv = 1.0 / u[q], small = eq * inv;
-        double s_pos = zq >= 0 ? inv : small, s_neg = zq >= 0 ? small : inv;
-        double a = wp[q] * t[q], b = wn[q] * (1.0 - t[q]);
-        double sp_neg = (-zq > 0 ? -zq : 0.0) + l1p, sp_pos = (zq > 0 ? zq : 0.0) + l1p;
-        loss[q] = (a != 0.0 ? a * sp_neg : 0.0) + (b != 0.0 ? b * sp_pos : 0.0);
-        wp[q] = b * s_pos - a * s_neg;
-        wn[q] = (a + b) * s_pos * s_neg;
+    int best = skx_simd_best();
+    if (isa < 0) {
+        isa = best;
     }
+    if (isa > best) {
+        return -1;
+    }
+    switch (isa) {
+#if SKX_X86
+    case SKX_ISA_AVX512: skx_k = skx_table_avx512; break;
+    case SKX_ISA_AVX2: skx_k = skx_table_avx2; break;
+    case SKX_ISA_SSE2: skx_k = skx_table_sse2; break;
+#endif
+    default: skx_k = skx_table_scalar; isa = SKX_ISA_SCALAR; break;
+    }
+    skx_isa = isa;
+    return isa;
+}
+
+static int skx_simd_current(void) { return skx_isa; }
+static int skx_simd_available(void) { return skx_simd_best(); }
+
+/* The calls, through the table. */
+static inline void skx_softmax_prep_d(const double *z, ptrdiff_t r, ptrdiff_t k, double *e,
+                                      double *m, double *rest)
+{ skx_k.softmax_prep_d(z, r, k, e, m, rest, (const char *)(z + 2 * r * k), NULL); }
+static inline void skx_softmax_prep_f(const float *z, ptrdiff_t r, ptrdiff_t k, float *e,
+                                      double *m, double *rest)
+{ skx_k.softmax_prep_f(z, r, k, e, m, rest, (const char *)(z + 2 * r * k), NULL); }
+static inline void skx_softmax_rows(const double *rest, ptrdiff_t r, double *inv, double *lse1)
+{ skx_k.softmax_rows(rest, r, inv, lse1); }
+static inline void skx_softmax_hard_d(const double *z, const ptrdiff_t *y, ptrdiff_t r,
+                                      ptrdiff_t k, const double *sw, const double *cw,
+                                      double *e, double *g, double *loss)
+{ skx_k.softmax_hard_d(z, y, r, k, sw, cw, e, g, loss); }
+static inline void skx_softmax_hard_f(const float *z, const ptrdiff_t *y, ptrdiff_t r,
+                                      ptrdiff_t k, const double *sw, const double *cw,
+                                      float *e, float *g, float *loss)
+{ skx_k.softmax_hard_f(z, y, r, k, sw, cw, e, g, loss); }
+static inline int skx_sigmoid_d(const double *z, const double *t, ptrdiff_t m,
+                                 const double *wp, const double *wn, double ta, double tb,
+                                 double *loss, double *grad, double *hess)
+{ return skx_k.sigmoid_d(z, t, m, wp, wn, ta, tb, loss, grad, hess); }
+static inline int skx_sigmoid_f(const float *z, const float *t, ptrdiff_t m,
+                                 const double *wp, const double *wn, double ta, double tb,
+                                 float *loss, float *grad, float *hess)
+{ return skx_k.sigmoid_f(z, t, m, wp, wn, ta, tb, loss, grad, hess); }
+static inline void skx_map_exp_d(const double *x, double *out, ptrdiff_t n)
+{ skx_k.map_exp_d(x, out, n); }
+static inline void skx_map_exp_f(const float *x, float *out, ptrdiff_t n)
+{ skx_k.map_exp_f(x, out, n); }
+static inline void skx_map_log_d(const double *x, double *out, ptrdiff_t n)
+{ skx_k.map_log_d(x, out, n); }
+static inline void skx_map_log1p_d(const double *x, double *out, ptrdiff_t n)
+{ skx_k.map_log1p_d(x, out, n); }
+static inline void skx_map_log1p_f(const float *x, float *out, ptrdiff_t n)
+{ skx_k.map_log1p_f(x, out, n); }
+
+static inline ptrdiff_t skx_gather_rows_d(const double *p, const int64_t *y, ptrdiff_t n,
+                                          ptrdiff_t k, double lo, double hi, double tol,
+                                          double *out, unsigned char *seen)
+{ return skx_k.gather_rows_d(p, y, n, k, lo, hi, tol, out, seen); }
+static inline ptrdiff_t skx_gather_rows_f(const float *p, const int64_t *y, ptrdiff_t n,
+                                          ptrdiff_t k, double lo, double hi, double tol,
+                                          float *out, unsigned char *seen)
+{ return skx_k.gather_rows_f(p, y, n, k, lo, hi, tol, out, seen); }
+
+/* Rows per chunk of the softmax kernels: about 1024 scores (8 KB of doubles,
+   so that a chunk's scores and exponentials stay in L1), at most
+   SKX_MAX_ROWS, at least 1. */
+static inline ptrdiff_t skx_chunk_rows(ptrdiff_t k)
+{
+    ptrdiff_t r = 1024 / (k > 0 ? k : 1);
+    return r < 1 ? 1 : r > SKX_MAX_ROWS ? SKX_MAX_ROWS : r;
+}
+
+/* Entries of the scratch of a softmax chunk. */
+static inline ptrdiff_t skx_scratch_size(ptrdiff_t k)
+{
+    return skx_chunk_rows(k) * k + 64;
 }
 
 #endif /* SKXENT_SIMD_H */

@@ -13,9 +13,9 @@ cores, versions) and how busy that machine was with other work meanwhile.
 
 >>> from skxent import benchmarks
 >>> report = benchmarks.run(n=2000, k=3, repeats=1, cases=["log_loss"], out=None)
->>> [case.name for case in report.cases]
-['log_loss float64', 'log_loss float32']
->>> report.cases[0].rel_diff < 1e-12
+>>> [case.name for case in report.cases][:3]
+['log_loss k=2 float64', 'log_loss k=2 float64 vs numpy', 'log_loss float64']
+>>> max(case.rel_diff for case in report.cases) < 1e-12
 True
 
 Outputs are preallocated for both sides, so neither pays for page faults.
@@ -53,7 +53,8 @@ class Case:
     t_skxent: float
     #: median time of the reference, in seconds
     t_reference: float
-    #: ``"scikit-learn"``, or ``"skxent, 1 thread"`` for the thread-scaling cases
+    #: ``"scikit-learn"``; ``"numpy"`` (a bare gather + log), ``"copy"`` (one
+    #: ``np.copyto`` of the scores), or ``"skxent, 1 thread"`` (thread scaling)
     reference: str
     #: largest relative difference between the two results
     rel_diff: float
@@ -160,7 +161,9 @@ class Report:
         lines += [
             f"ratio = reference time / skxent time (medians of {self.repeats} interleaved runs); "
             "reference =",
-            "scikit-learn, or skxent on 1 thread in the 'threads' rows; "
+            "scikit-learn; a bare numpy gather + log ('vs numpy'); one np.copyto of the scores",
+            "('vs a copy', the memory floor: 0.33x is three copies' time); or skxent on 1 thread",
+            "('threads' rows; 'alternating': a scikit-learn loss call on 2 threads before each).",
             "noise = interquartile range / median.",
         ]
         if self.other_cores is None:
@@ -212,8 +215,9 @@ def machine_info():
     dict
         ``cpu``, ``cores`` (usable by this process), ``vm`` (text, empty on
         bare metal), ``system``, the versions of ``python``, ``numpy``,
-        ``scipy``, ``scikit-learn`` and ``skxent``, ``build`` (OpenMP, vector
-        ``exp``, threads) and ``environment`` (the ``OMP_*`` variables set).
+        ``scipy``, ``scikit-learn`` and ``skxent``, ``build`` (OpenMP and
+        whose runtime, the kernels' vector instruction set, threads) and
+        ``environment`` (the ``OMP_*`` variables set).
     """
     import scipy
     import sklearn
@@ -226,10 +230,17 @@ def machine_info():
     except AttributeError:  # not Linux
         cores = os.cpu_count() or 1
     info = build_info()
+    runtime = {"scikit-learn": "scikit-learn's runtime", "system": "the system's runtime"}
+    simd = {"avx512": "AVX-512", "avx2": "AVX2", "sse2": "SSE2"}.get(info.get("simd"))
     build = ", ".join(
         [
-            f"OpenMP, {info['max_threads']} threads" if info["openmp"] else "serial build",
-            "vector exp" if info["vector_exp"] else "scalar exp",
+            (
+                f"OpenMP ({runtime.get(info.get('openmp_runtime'), 'its own runtime')}), "
+                f"{info['max_threads']} threads"
+                if info["openmp"]
+                else "serial build"
+            ),
+            f"{simd} kernels" if simd else "plain C kernels",
         ]
     )
     env = " ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("OMP_"))
@@ -313,23 +324,26 @@ def _noise(times):
     return float((q3 - q1) / med)
 
 
-def _interleaved(ours, theirs, repeats):
-    """Times of two callables, alternating so that both see the same noise."""
+def _interleaved(ours, theirs, repeats, before=None):
+    """Times of two callables, alternating so that both see the same noise.
+    ``before`` (untimed) runs before every timed call."""
     ours()
     theirs()  # warm-up
     t_ours, t_theirs = [], []
     for _ in range(repeats):
         for fn, times in ((ours, t_ours), (theirs, t_theirs)):
+            if before is not None:
+                before()
             t0 = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t0)
     return t_ours, t_theirs
 
 
-def _case(name, ours, theirs, repeats, reference, rel_diff, threads=None):
+def _case(name, ours, theirs, repeats, reference, rel_diff, threads=None, before=None):
     """Time ``ours`` against ``theirs``; ``rel_diff`` is a number, or a callable
     that computes it from the outputs the last runs left behind."""
-    t_ours, t_theirs = _interleaved(ours, theirs, repeats)
+    t_ours, t_theirs = _interleaved(ours, theirs, repeats, before)
     if callable(rel_diff):
         rel_diff = rel_diff()
     return Case(
@@ -350,37 +364,54 @@ def _say(progress, name, repeats):
 
 
 def _log_loss_cases(n, k, repeats, rng, dtypes, progress):
+    """log_loss against scikit-learn's and against numpy's bare gather + clip +
+    log + mean of the same entries (what no validation at all would cost), at k
+    classes and, in float64, at 2."""
     from sklearn.metrics import log_loss as sk_log_loss
 
     from .metrics import log_loss
 
+    sizes = [(k, dtype) for dtype in dtypes]
+    if k != 2 and "float64" in dtypes:
+        sizes.insert(0, (2, "float64"))
     cases = []
-    for dtype in dtypes:
-        name = f"log_loss {dtype}"
+    for kk, dtype in sizes:
+        name = f"log_loss {dtype}" if kk == k else f"log_loss k={kk} {dtype}"
         _say(progress, name, repeats)
-        proba = rng.dirichlet(np.ones(k), n).astype(dtype)
-        y = rng.integers(0, k, n)
+        proba = rng.dirichlet(np.ones(kk), n).astype(dtype)
+        y = rng.integers(0, kk, n)
+        eps, index = np.finfo(dtype).eps, np.arange(n)
+
+        def bare(proba=proba, y=y, eps=eps, index=index):
+            return float(-np.log(np.clip(proba[index, y], eps, 1 - eps)).mean())
+
         ours, theirs = log_loss(y, proba), sk_log_loss(y, proba)
+        mine = partial(log_loss, y, proba)
         cases.append(
             _case(
                 name,
-                partial(log_loss, y, proba),
+                mine,
                 partial(sk_log_loss, y, proba),
                 repeats,
                 "scikit-learn",
                 abs(ours - theirs) / abs(theirs),
             )
         )
+        cases.append(
+            _case(f"{name} vs numpy", mine, bare, repeats, "numpy", abs(ours - bare()) / ours)
+        )
     return cases
 
 
 def _loss_cases(name, link, sk_loss, raw, y, repeats, thread_counts, progress):
-    """skxent's loss_gradient against a scikit-learn loss object, per thread count."""
+    """skxent's loss_gradient against a scikit-learn loss object, per thread
+    count, and (softmax) on one thread against one copy of the scores."""
     from .loss import loss_gradient
 
     n, dtype = raw.shape[0], raw.dtype
     loss_a, grad_a = np.empty(n, dtype), np.empty_like(raw)
     loss_b, grad_b = np.empty(n, dtype), np.empty_like(raw)
+    copy = np.empty_like(raw)
     cases = []
     for threads in thread_counts:
         label = f"{name} {dtype.name}, {threads} thread{'s' if threads > 1 else ''}"
@@ -393,30 +424,26 @@ def _loss_cases(name, link, sk_loss, raw, y, repeats, thread_counts, progress):
         def rel_diff():
             return float(np.max(np.abs(loss_a - loss_b) / np.maximum(np.abs(loss_b), 1)))
 
-        cases.append(
-            _case(
-                label,
-                ours,
-                theirs,
-                repeats,
-                "scikit-learn",
-                rel_diff,
-                threads,
-            )
-        )
+        cases.append(_case(label, ours, theirs, repeats, "scikit-learn", rel_diff, threads))
+        if threads == 1 and link == "softmax":
+            label = f"{name} {dtype.name}, 1 thread vs a copy"
+            _say(progress, label, repeats)
+            cases.append(_case(label, ours, partial(np.copyto, copy, raw), repeats, "copy", 0.0, 1))
     return cases
 
 
 def _softmax_cases(n, k, repeats, rng, dtypes, thread_counts, progress):
+    """At (n, k) and at (n / 10, 10 k): as many entries, ten times the classes."""
     from sklearn._loss.loss import HalfMultinomialLoss
 
     cases = []
-    for dtype in dtypes:
-        raw = rng.standard_normal((n, k)).astype(dtype)
-        y = rng.integers(0, k, n).astype(dtype)
-        name = "loss_gradient softmax"
-        loss = HalfMultinomialLoss(n_classes=k)
-        cases += _loss_cases(name, "softmax", loss, raw, y, repeats, thread_counts, progress)
+    for rows, classes in ((n, k), (max(1, n // 10), 10 * k)):
+        for dtype in dtypes:
+            raw = rng.standard_normal((rows, classes)).astype(dtype)
+            y = rng.integers(0, classes, rows).astype(dtype)
+            name = f"loss_gradient softmax k={classes}"
+            loss = HalfMultinomialLoss(n_classes=classes)
+            cases += _loss_cases(name, "softmax", loss, raw, y, repeats, thread_counts, progress)
     return cases
 
 
@@ -436,6 +463,11 @@ def _sigmoid_cases(n, k, repeats, rng, dtypes, thread_counts, progress):
 
 
 def _thread_cases(n, k, repeats, rng, dtypes, progress):
+    """skxent's softmax kernel on 2 threads against 1: alone, and with a call of
+    scikit-learn's loss on 2 threads before each call (as in a search that
+    scores both, when two OpenMP thread pools would compete for the cores)."""
+    from sklearn._loss.loss import HalfMultinomialLoss
+
     from .loss import loss_gradient
 
     cases = []
@@ -444,19 +476,29 @@ def _thread_cases(n, k, repeats, rng, dtypes, progress):
         y = rng.integers(0, k, n).astype(dtype)
         loss, grad = np.empty(n, dtype), np.empty((n, k), dtype)
         call = partial(loss_gradient, y, raw, loss_out=loss, gradient_out=grad)
-        name = f"threads: softmax {dtype}, 2 vs 1"
-        _say(progress, name, repeats)
-        cases.append(
-            _case(
-                name,
-                partial(call, n_threads=2),
-                partial(call, n_threads=1),
-                repeats,
-                "skxent, 1 thread",
-                0.0,
-                2,
-            )
+        sk_call = partial(
+            HalfMultinomialLoss(n_classes=k).loss_gradient,
+            y,
+            raw,
+            loss_out=np.empty(n, dtype),
+            gradient_out=np.empty((n, k), dtype),
+            n_threads=2,
         )
+        for before, suffix in ((None, ""), (sk_call, ", alternating")):
+            name = f"threads: softmax {dtype}, 2 vs 1{suffix}"
+            _say(progress, name, repeats)
+            cases.append(
+                _case(
+                    name,
+                    partial(call, n_threads=2),
+                    partial(call, n_threads=1),
+                    repeats,
+                    "skxent, 1 thread",
+                    0.0,
+                    2,
+                    before,
+                )
+            )
     return cases
 
 
@@ -476,10 +518,13 @@ def run(n=10**6, k=10, repeats=7, seed=0, *, cases=CASES, dtypes=DTYPES, out=pri
         Seed of the random data.
     cases : sequence of str, default=all
         Which groups to run: ``"log_loss"`` (:func:`skxent.metrics.log_loss`
-        against :func:`sklearn.metrics.log_loss`), ``"softmax"`` and
-        ``"sigmoid"`` (:func:`skxent.loss.loss_gradient` against
-        scikit-learn's ``HalfMultinomialLoss`` and ``HalfBinomialLoss``, on 1
-        and 2 threads), ``"threads"`` (skxent's kernel on 2 threads against 1).
+        against :func:`sklearn.metrics.log_loss` and against a bare numpy
+        gather + log, at k classes and at 2), ``"softmax"`` and ``"sigmoid"``
+        (:func:`skxent.loss.loss_gradient` against scikit-learn's
+        ``HalfMultinomialLoss`` and ``HalfBinomialLoss``, on 1 and 2 threads;
+        softmax at (n, k) and (n / 10, 10 k), and against one copy of the
+        scores), ``"threads"`` (skxent's kernel on 2 threads against 1, alone
+        and alternating with scikit-learn's loss).
     dtypes : sequence of str, default=("float64", "float32")
     out : callable or None, default=print
         Called with the report's text when the run is done; None prints

@@ -41,6 +41,8 @@ _NO_INDICES = np.empty(0, dtype=np.intp)
 # Below this many entries a kernel runs on one thread: starting a team costs
 # more than it saves.
 _SERIAL_SIZE = 50_000
+# The same for log_loss's gather, a single pass over memory.
+_GATHER_PARALLEL_SIZE = 2**22
 
 
 def max_threads():
@@ -125,8 +127,9 @@ class CrossEntropyLoss:
         )
 
     def _sigmoid(self, target, raw, sample_weight, elem_out, gradient_out, hessian_out, n_threads):
+        """Run the sigmoid kernel; return whether every output it wrote is finite."""
         none = np.empty((0, raw.shape[1]), dtype=raw.dtype)
-        _core.sigmoid_loss_gradient(
+        return _core.sigmoid_loss_gradient(
             raw,
             target,
             _EMPTY if sample_weight is None else sample_weight,
@@ -236,8 +239,10 @@ class CrossEntropyLoss:
 # ---------------------------------------------------------------------------
 
 
-def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
-    """Validate the inputs of the public functions; return the kernel's view of them."""
+def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight, n_threads=None):
+    """Validate the inputs of the public functions; return the kernel's view of them
+    and the number of threads (``n_threads``, or the default for this size) for
+    the kernels and the checks of ``y``."""
     if link not in ("softmax", "sigmoid"):
         raise input_error(f"link must be 'softmax' or 'sigmoid'; got {link!r}", argument="link")
     raw_in = np.asarray(raw)
@@ -256,6 +261,7 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
     raw = np.ascontiguousarray(raw_in, dtype=dtype)
     smoothing = check_label_smoothing(label_smoothing)
     n = raw.shape[0]
+    nt = _threads(n_threads, raw.size)
 
     if link == "softmax":
         if raw.ndim != 2:
@@ -268,7 +274,7 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
                 f"raw must have at least one column (class); got shape {raw.shape}", argument="raw"
             )
         if y_in.shape == (n,):
-            target = _class_indices(y_in, k)
+            target = _class_indices(y_in, k, nt)
         elif y_in.shape == (n, k):
             target = np.ascontiguousarray(y_in, dtype=dtype)
             check_distribution_rows(
@@ -293,9 +299,9 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
                 f"y must have the shape of raw {raw.shape}; got {y_in.shape}", argument="y"
             )
         target = np.ascontiguousarray(y_in, dtype=dtype).reshape(n, -1)
-        ok = (target >= 0) & (target <= 1)  # NaN fails both
-        if not ok.all():
-            i, j = np.argwhere(~ok)[0]
+        bad = _core.first_outside_unit(target.reshape(-1), nt)  # NaN is outside
+        if bad >= 0:
+            i, j = divmod(bad, target.shape[1])
             raise input_error(
                 f"y must hold targets in [0, 1]; got {target[i, j]!r} in row {i}",
                 argument="y",
@@ -315,7 +321,7 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight):
             "sigmoid", target.shape[1], label_smoothing=smoothing, class_weight=cw
         )
     sw = check_sample_weight(sample_weight, n, allow_all_zero=True)
-    return raw, target, None if sw is None else sw.values, loss
+    return raw, target, None if sw is None else sw.values, loss, nt
 
 
 def _weights(w, size, name, what=""):
@@ -332,7 +338,7 @@ def _weights(w, size, name, what=""):
     return w
 
 
-def _class_indices(y, k):
+def _class_indices(y, k, n_threads=1):
     """y as intp class indices, checked in its own dtype before any cast.
 
     The kernel indexes rows with them: out of range (or NaN) would be memory
@@ -341,7 +347,7 @@ def _class_indices(y, k):
     if y.dtype.kind == "f":
         values = np.ascontiguousarray(y if y.dtype in (np.float32, np.float64) else y.astype(float))
         out = np.empty(y.shape[0], dtype=np.intp)
-        bad = _core.class_indices(values, k, out)
+        bad = _core.class_indices(values, k, out, n_threads)
         if bad >= 0:
             raise input_error(
                 f"y must hold whole class indices in 0..{k - 1}; y[{bad}] is "
@@ -472,9 +478,10 @@ def loss_gradient(
     array([[-0.1192,  0.1192],
            [ 0.5   , -0.5   ]])
     """
-    raw, target, sw, loss = _prepare(y, raw, link, sample_weight, label_smoothing, class_weight)
+    raw, target, sw, loss, nt = _prepare(
+        y, raw, link, sample_weight, label_smoothing, class_weight, n_threads
+    )
     n = raw.shape[0]
-    nt = _threads(n_threads, raw.size)
     inputs = [("raw", raw), ("y", target), ("sample_weight", sw)]
     lo = check_output(loss_out, (n,), raw.dtype, "loss_out", inputs)
     go = check_output(
@@ -487,11 +494,15 @@ def loss_gradient(
         _check_finite(lo, raw)
         return lo, go
     raw2 = raw.reshape(n, -1)
-    loss.loss_gradient(
-        target, raw2, sample_weight=sw, loss_out=lo, gradient_out=go.reshape(n, -1), n_threads=nt
-    )
-    _check_finite(lo, raw)
-    _check_finite(go, raw)  # a zero weight hides a NaN score from the loss only
+    elem = loss._elem_buffer(raw2, lo)
+    finite = loss._sigmoid(target, raw2, sw, elem, go.reshape(n, -1), None, nt)
+    loss._per_sample(raw2, elem, lo if raw2.shape[1] > 1 else elem.reshape(-1))
+    # The kernel says whether its outputs are finite; summed over several
+    # outputs, a row's loss can still overflow.
+    if not finite or raw2.shape[1] > 1:
+        _check_finite(lo, raw)
+    if not finite:
+        _check_finite(go, raw)  # a zero weight hides a NaN score from the loss only
     return lo, go
 
 
@@ -527,7 +538,9 @@ def hessp(
     >>> hessp(np.array([0]), np.zeros((1, 2)), np.array([[1.0, 0.0]]))
     array([[ 0.25, -0.25]])
     """
-    raw, target, sw, loss = _prepare(y, raw, link, sample_weight, label_smoothing, class_weight)
+    raw, target, sw, loss, nt = _prepare(
+        y, raw, link, sample_weight, label_smoothing, class_weight, n_threads
+    )
     v = np.asarray(vector)
     if v.dtype.kind not in "biuf":
         raise TypeError(f"vector must be a real numeric array; got dtype {v.dtype}")
@@ -537,7 +550,6 @@ def hessp(
         )
     v = np.ascontiguousarray(v, dtype=raw.dtype)
     n = raw.shape[0]
-    nt = _threads(n_threads, raw.size)
     inputs = [("raw", raw), ("y", target), ("sample_weight", sw), ("vector", v)]
     res = check_output(out, raw.shape, raw.dtype, "out", inputs)
     if link == "softmax":
@@ -606,14 +618,23 @@ def _gather_clipped(proba, codes, clip, tol):
     """``log_loss``'s one pass: each row checked, the clipped probability of its class.
 
     ``proba`` is (n, k), or (n,) positive-class probabilities (the column
-    [1 - p, p]; sums unchecked).  Returns ``(picked, status)``.
+    [1 - p, p]; sums unchecked).  ``codes`` are intp class indices; one outside
+    0..k-1 counts as a bad row (so raw integer labels can be tried as the
+    indices themselves).  A row is good when it is finite, in [0, 1] and sums
+    to 1 within ``tol`` (``tol < 0``: unchecked).  Returns
+    ``(picked, ok, complete)``: ``ok`` whether every row is good, ``complete``
+    whether every class 0..k-1 occurs.
     """
     n = proba.shape[0]
+    k = 2 if proba.ndim == 1 else proba.shape[1]
     picked = np.empty(n, dtype=proba.dtype)
-    status = np.empty(n, dtype=np.int8)
-    nt = default_threads(proba.size)
+    seen = np.zeros(k, dtype=np.uint8)
+    # One pass over memory, about a millisecond per 2**21 entries on one
+    # thread: below 2**22 entries, waking a second thread (a sleeping CPU of
+    # a virtual machine, a busy core) can cost more than it saves.
+    nt = default_threads(proba.size) if proba.size >= _GATHER_PARALLEL_SIZE else 1
     if proba.ndim == 1:
-        _core.gather_binary(proba, codes, clip, picked, status, nt)
+        bad = _core.gather_binary(proba, codes, clip, picked, seen, nt)
     else:
-        _core.gather_proba(proba, codes, clip, tol, picked, status, nt)
-    return picked, status
+        bad = _core.gather_proba(proba, codes, clip, tol, picked, seen, nt)
+    return picked, bad == 0, bool(seen.all())

@@ -27,11 +27,18 @@ def small_report():
 
 def test_cases_and_their_ratios(small_report):
     names = [case.name for case in small_report.cases]
-    assert names[:2] == ["log_loss float64", "log_loss float32"]
-    assert "loss_gradient softmax float64, 1 thread" in names
+    assert names[:4] == [
+        "log_loss k=2 float64",
+        "log_loss k=2 float64 vs numpy",
+        "log_loss float64",
+        "log_loss float64 vs numpy",
+    ]
+    assert "loss_gradient softmax k=4 float64, 1 thread" in names
+    assert "loss_gradient softmax k=40 float32, 1 thread vs a copy" in names
     if small_report.machine["max_threads"] >= 2:
         assert "loss_gradient sigmoid float32, 2 threads" in names
         assert "threads: softmax float32, 2 vs 1" in names
+        assert "threads: softmax float32, 2 vs 1, alternating" in names
     assert small_report.size == (3000, 4)
     assert "size:     n = 3,000 samples, k = 4 classes (the sigmoid cases: n * k = 12,000" in str(
         small_report
@@ -52,14 +59,17 @@ def test_log_loss_case_compares_the_same_values():
     report = benchmarks.run(
         n=500, k=3, repeats=1, seed=3, cases=["log_loss"], dtypes=["float64"], out=None
     )
-    (case,) = report.cases
+    _, _, case, bare = report.cases
+    assert (case.reference, bare.reference) == ("scikit-learn", "numpy")
     rng = np.random.default_rng(3)
+    rng.dirichlet(np.ones(2), 500), rng.integers(0, 2, 500)  # the k = 2 case's data
     proba = rng.dirichlet(np.ones(3), 500)
     y = rng.integers(0, 3, 500)
     from skxent.metrics import log_loss
 
     expected = abs(log_loss(y, proba) - sk_log_loss(y, proba)) / sk_log_loss(y, proba)
     assert case.rel_diff == expected
+    assert bare.rel_diff < 1e-14
     assert report.command.endswith("--cases log_loss --dtypes float64")
 
 

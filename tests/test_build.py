@@ -51,7 +51,10 @@ def test_show_config_reports_the_build():
     text = buf.getvalue()
     assert "OpenMP" in text and "threads available" in text
     info = skxent._config.build_info()
-    assert set(info) == {"openmp", "vector_exp", "max_threads"}
+    assert set(info) == {
+        "openmp", "openmp_runtime", "openmp_library", "vector_exp", "simd", "max_threads"
+    }
+    assert info["simd"] in ("avx512", "avx2", "sse2", "none")
     assert info["max_threads"] >= 1
 
 

@@ -69,35 +69,51 @@ def _log_loss_fast(y_true, y_proba, normalize, sample_weight, labels):
             return None
         if not sample_weight.any():
             return None  # all zero: scikit-learn's error, raised by the general path
-    encoded = _encode(y_true, labels)
-    if encoded is None:
-        return None
-    classes, codes = encoded
     k = 2 if y_proba.ndim == 1 else y_proba.shape[1]
-    if classes.shape[0] < 2 or classes.shape[0] != k:
-        return None
-
     proba = np.ascontiguousarray(y_proba)
     dtype = proba.dtype
     eps = float(np.finfo(dtype).eps)
     # scikit-learn's test is isclose(row sum, 1, rtol=sqrt(eps), atol=1e-8) on
     # row sums in the input's dtype.  The kernel sums in double, so it flags
-    # (status 4) every row within a rounding margin of failing, and
-    # scikit-learn's own computation settles whether to warn.
+    # every row within a rounding margin of failing, and scikit-learn's own
+    # computation settles whether to warn.
     tol = 1e-8 + np.sqrt(eps)
-    margin = 1e-6 * tol + (k + 4) * eps
-    picked, status = _kernels._gather_clipped(proba, codes, eps, max(tol - margin, 0.0))
-    if status.any():
-        return None  # an error, or a warning: scikit-learn's to give
+    tol = max(tol - (1e-6 * tol + (k + 4) * eps), 0.0)
+
+    picked = None
+    if labels is None and y_true.dtype.kind in "iu":
+        # Integer labels are most often exactly 0..k-1, which are then both
+        # the sorted classes and the column indices: the kernel tries them as
+        # such, checking their range and which occur in the same pass, and
+        # nothing else reads the labels.  Anything else is encoded below.
+        # (uint64 labels above 2**63 wrap to negative indices: out of range)
+        codes = np.ascontiguousarray(y_true, dtype=np.intp)
+        picked, ok, complete = _kernels._gather_clipped(proba, codes, eps, tol)
+        if complete and not ok:
+            return None  # an error, or a warning: scikit-learn's to give
+        if not complete:
+            picked = None
+    if picked is None:
+        encoded = _encode(y_true, labels)
+        if encoded is None:
+            return None
+        classes, codes = encoded
+        if classes.shape[0] < 2 or classes.shape[0] != k:
+            return None
+        picked, ok, _ = _kernels._gather_clipped(proba, codes, eps, tol)
+        if not ok:
+            return None  # an error, or a warning: scikit-learn's to give
     # The same log and the same reduction as scikit-learn, on the n picked
     # entries only: -sum_c t_c log(q_c) has a single non-zero term per row.
-    loss = np.log(picked, out=picked)
-    np.negative(loss, out=loss)
+    # Negating the reduction instead of each term gives the same bits (the
+    # rounding of a sum, a dot product or a quotient is symmetric in sign),
+    # one pass fewer.
+    log = np.log(picked, out=picked)
     if normalize:
-        return float(np.average(loss, weights=sample_weight))
+        return -float(np.average(log, weights=sample_weight))
     if sample_weight is not None:
-        return float(np.dot(loss, sample_weight))
-    return float(np.sum(loss))
+        return -float(np.dot(log, sample_weight))
+    return -float(np.sum(log))
 
 
 def _log_loss_general(y_true, y_proba, normalize, sample_weight, labels):
