@@ -46,6 +46,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import log_softmax
 
+from . import _sparse
 from . import loss as _loss
 from ._chunks import ChunkRunner
 from ._validation import SampleWeight
@@ -59,6 +60,7 @@ _MIN_CHUNK_ROWS = 256
 # are 0 to working precision anyway (a uniform weight of 1e-310 with C = 1
 # asks for 2.5e309), and infinity would turn 0 * inf into NaN.
 _MAX_L2 = 1e300
+_EMPTY_OF = {np.float32: np.empty(0, dtype=np.float32), np.float64: np.empty(0)}
 
 
 class _Point:
@@ -103,6 +105,15 @@ def _used_columns(X):
     if used.sum() > X.shape[1] // 2:
         return None
     return np.flatnonzero(used)
+
+
+def _csr_arrays(X):
+    """``(data, indices, indptr)`` of a CSR matrix, with one index dtype (a copy
+    of the row pointers at most), as skxent's sparse products take them."""
+    indptr = X.indptr
+    if indptr.dtype != X.indices.dtype:
+        indptr = indptr.astype(X.indices.dtype)
+    return np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices), indptr
 
 
 class LinearModelLoss:
@@ -234,6 +245,8 @@ class LinearModelLoss:
         self.n_threads = self.runner.n_threads
         self._chunks = self._make_chunks()
         self._hsample = None
+        self._XT = None
+        self._csr = _csr_arrays(X) if self.sparse and X.format == "csr" else None
 
     def set_penalty(self, C, l1_ratio=0.0):
         """Set ``C`` and ``l1_ratio``: the penalty's strengths ``l2`` and ``l1``.
@@ -439,8 +452,28 @@ class LinearModelLoss:
 
     # -- evaluation --------------------------------------------------------------
 
+    def _csr_rows(self, rows):
+        """The first row of ``rows`` when it is a plain slice of a CSR X, else None."""
+        if not (self.sparse and self.X.format == "csr" and isinstance(rows, slice)):
+            return None
+        if rows.step not in (None, 1):
+            return None
+        return 0 if rows.start is None else rows.start
+
     def _raw(self, rows, W, b):
         """``X[rows] @ W + b`` in X's dtype, of shape (n_rows, K)."""
+        start = self._csr_rows(rows)
+        if start is not None:
+            # skxent's own product: scipy's reads the rows of W without
+            # prefetching them, and a row slice of a CSR X would be a copy.
+            stop = self.n_samples if rows.stop is None else min(rows.stop, self.n_samples)
+            Z = np.empty((stop - start, W.shape[1]), dtype=self.dtype)
+            data, indices, indptr = self._csr
+            _sparse.csr_times_dense(
+                data, indices, indptr, start, np.ascontiguousarray(W),
+                _EMPTY_OF[self.dtype] if b is None else b, Z, self._kernel_threads(Z.size),
+            )  # fmt: skip
+            return Z
         Z = self._Xrows(rows) @ W
         if sparse.issparse(Z):  # pragma: no cover - sparse @ dense is dense
             Z = Z.toarray()
@@ -521,8 +554,7 @@ class LinearModelLoss:
                 return value, gb
 
             value, gb = self.runner.fold(part, chunks)
-            XtG = np.asarray(X.T @ G_all, dtype=np.float64)
-            return value, XtG, gb if self.fit_intercept else None
+            return value, self._sparse_XtG(X, G_all), gb if self.fit_intercept else None
 
         def part(rows):
             value, G = rows_fn(rows, None)
@@ -531,6 +563,25 @@ class LinearModelLoss:
 
         value, XtG, gb = self.runner.fold(part, chunks)
         return value, XtG, gb if self.fit_intercept else None
+
+    def _transposed(self):
+        """X^T as CSR (X's values and indices once more), made on first use and kept."""
+        if self._XT is None:
+            self._XT = _csr_arrays(self.X.T.tocsr())
+        return self._XT
+
+    def _sparse_XtG(self, X, G, squared=False):
+        """``X^T G`` in float64 for a sparse X (with ``squared``, X's entries
+        squared): skxent's product for a CSR X, on its transpose stored as CSR,
+        else scipy's."""
+        if X is not self.X or X.format != "csr":
+            Xs = X.multiply(X) if squared else X
+            return np.asarray(Xs.T @ G, dtype=np.float64)
+        data, indices, indptr = self._transposed()
+        out = np.empty((self.n_features, G.shape[1]))
+        G = np.ascontiguousarray(G, dtype=self.dtype)
+        _sparse.csr_times_dense_f64(data, indices, indptr, G, out, squared, self.n_threads)
+        return out
 
     def loss(self, w):
         """The objective f(w)."""
