@@ -122,6 +122,13 @@ extensions = [
         libraries=[] if sys.platform == "win32" else ["m"],
         depends=["skxent/_cd_loops.h"],
     ),
+    # Products of a CSR X with a dense matrix, for the objective on sparse X.
+    Extension(
+        "skxent._sparse",
+        ["skxent/_sparse.pyx"],
+        include_dirs=["skxent"],
+        depends=["skxent/_omp.h"],
+    ),
 ]
 
 setup(

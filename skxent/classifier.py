@@ -488,11 +488,13 @@ class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
         ``"newton-cd"``, ``"sgd"``, ``"adam"``.  ``"auto"`` takes ``"newton-cd"``
         when ``l1_ratio > 0``, else ``"newton-cholesky"`` (Newton's method with the
         exact Hessian) for tiny problems and ``"newton-cg"`` otherwise: truncated
-        Newton, conjugate gradients preconditioned by a Kronecker-factored Hessian,
-        with Hessian products on a subsample of rows when there are many more
-        samples than coefficients.  ``"newton-cd"`` is proximal Newton: coordinate
-        descent on the quadratic model plus the L1 penalty, over the features that
-        are non-zero or violate their optimality condition, then a line search.
+        Newton, conjugate gradients preconditioned by a Kronecker-factored Hessian
+        (by the Hessian's diagonal for sparse data with many features, such as
+        text, and by its diagonal blocks for hundreds of classes), with Hessian
+        products on a subsample of rows when there are many more samples than
+        coefficients.  ``"newton-cd"`` is proximal Newton: coordinate descent on
+        the quadratic model plus the L1 penalty, over the features that are
+        non-zero or violate their optimality condition, then a line search.
         ``"lbfgs"`` is scipy's L-BFGS-B with ``LogisticRegression``'s options.
         ``"sgd"`` and ``"adam"`` are mini-batch methods (with ``l1_ratio > 0``,
         Tsuruoka et al.'s cumulative L1 penalty, so that a streamed fit is sparse
