@@ -14,10 +14,13 @@ Usage::
     python benchmarks/bench_classifier.py --quick           # 10x smaller problems
     python benchmarks/bench_classifier.py --cases l1-multiclass,l1-binary --dtypes float64
 
-The elastic-net cases (``l1-*``, ``en-*``) run scikit-learn's saga (the only
+The L2 cases run scikit-learn's solvers, scikit-learn-intelex's
+``LogisticRegression`` and (binary) glum where they are installed.  The
+elastic-net cases (``l1-*``, ``en-*``) run scikit-learn's saga (the only
 solver it has for them), glum and skglm for binary problems where they are
-installed (``pip install glum skglm``: the benchmark extra, never the
-package's), with the same objective: their ``alpha`` is ``1 / (C n)``.  The
+installed (``pip install glum skglm scikit-learn-intelex``, or the benchmark
+extra: never the package's dependencies), with the same objective: their
+``alpha`` is ``1 / (C n)``.  The
 ``text*`` cases are sparse, text-like problems (see :func:`make_text_like`).
 
 The objective is evaluated in float64 on the data as given (float32 data are
@@ -74,6 +77,7 @@ LADDERS = {
     "sag": [1e-3, 1e-4, 1e-5, 1e-6],
     "saga": [1e-3, 1e-4, 1e-5, 1e-6],
     "glum": [1e-4, 1e-5, 1e-6, 1e-8],
+    "sklearnex": [1e-4, 1e-5, 1e-6, 1e-7, 1e-8],
     "skglm": [1e-4, 1e-5, 1e-6, 1e-8],
 }
 
@@ -162,6 +166,13 @@ def fit_sklearn(solver):
     return fit
 
 
+def fit_sklearnex(X, y, tol, C, l1_ratio):
+    from sklearnex.linear_model import LogisticRegression as IntelLogisticRegression
+
+    clf = IntelLogisticRegression(C=C, tol=tol, max_iter=100_000).fit(X, y)
+    return clf.coef_, clf.intercept_
+
+
 def fit_glum(X, y, tol, C, l1_ratio):
     from glum import GeneralizedLinearRegressor
 
@@ -195,7 +206,9 @@ def contenders(case, only):
     else:
         for solver in ("lbfgs", "newton-cg", "newton-cholesky", "sag", "saga"):
             out[solver] = fit_sklearn(solver)
-        optional = {"glum": fit_glum} if binary else {}
+        optional = {"sklearnex": fit_sklearnex}
+        if binary:
+            optional["glum"] = fit_glum
     for name, fit in optional.items():
         try:
             __import__(name)
@@ -278,14 +291,14 @@ def run_case(case, dtype, args):
             )
     ours = next(r for r in rows if r[0] == "skxent")
     others = [r for r in rows if r[0] != "skxent" and r[1] is not None]
-    sk = [r for r in others if r[0] not in ("glum", "skglm")]
+    sk = [r for r in others if r[0] not in ("glum", "skglm", "sklearnex")]
     summary = []
     if sk:
         best = min(sk, key=lambda r: r[2])
         summary.append(f"fastest scikit-learn: {best[0]} {best[2]:.3f}s")
         if ours[1] is not None:
             summary.append(f"speed-up {best[2] / ours[2]:.2f}x")
-    for peer in ("glum", "skglm"):
+    for peer in ("sklearnex", "glum", "skglm"):
         found = [r for r in others if r[0] == peer]
         if found and ours[1] is not None:
             summary.append(f"{peer} {found[0][2]:.3f}s, speed-up {found[0][2] / ours[2]:.2f}x")

@@ -16,14 +16,16 @@ from skxent._solvers import KFAC, BlockJacobi, _pcg
 def test_pcg_slow_convergence_is_not_a_precision_stall():
     # On an ill-conditioned system the CG residual rises and falls: ten
     # products without a new minimum far above the precision of the products
-    # is slow convergence, not arithmetic at its limit.
+    # is slow convergence, not arithmetic at its limit.  The quadratic model
+    # keeps falling meanwhile, so CG carries on to the target.
     eigenvalues = np.linspace(1, 1e6, 300)
     b = np.random.default_rng(0).normal(size=300)
     p, n_products, stagnated = _pcg(
         lambda v: eigenvalues * v, b, None, rtol=1e-12, maxiter=2000, patience=10
     )
     residual = np.linalg.norm(eigenvalues * p + b) / np.linalg.norm(b)
-    assert residual > 1e-6 and not stagnated
+    assert not stagnated
+    assert residual <= 1e-11 and n_products < 2000
     # (Before, this counted as a stall of the arithmetic: three of them ended
     # the fit of 1000 classes with a ConvergenceWarning, in float64.)
 
