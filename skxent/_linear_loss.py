@@ -253,6 +253,7 @@ class LinearModelLoss:
         self._hsample = None
         self._XT = None
         self._twin = None
+        self._last = None
         self._csr = _csr_arrays(X) if self.sparse and X.format == "csr" else None
 
     def set_penalty(self, C, l1_ratio=0.0):
@@ -656,6 +657,29 @@ class LinearModelLoss:
         in the same kernel call) lets :meth:`hessp` and a preconditioner work
         at ``w`` without another pass over X.
         """
+        last = self._last
+        if (
+            last is not None
+            and (last[4] is not None or not return_raw)
+            and np.array_equal(last[0], w)
+        ):
+            # The data's part at the same coefficients as the last call: only
+            # the penalty may have changed since (a path over C, where each
+            # fit starts where the previous one ended).  The same numbers as
+            # a new pass, without the pass.
+            _, value, XtG, gb, point = last
+            XtG = XtG.copy()
+        else:
+            value, XtG, gb, point = self._data_part(w, return_raw)
+            keep = None if gb is None else np.array(gb, copy=True)
+            self._last = (np.array(w, dtype=np.float64), value, XtG.copy(), keep, point)
+        f = value + self.penalty(w)
+        grad = self._assemble(w, XtG, gb)
+        return (f, grad, point) if return_raw else (f, grad)
+
+    def _data_part(self, w, return_raw):
+        """One pass: the data's loss, ``X^T G``, the intercepts' gradient, and
+        (with ``return_raw``) the point's state."""
         Wd, bd = self._cast(w)
         point = None
         if return_raw:
@@ -669,9 +693,7 @@ class LinearModelLoss:
             return self._kernel(rows, Z, gradient_out=G_out, hess_out=hess)
 
         value, XtG, gb = self._pass(rows_fn, self._chunks)
-        f = value + self.penalty(w)
-        grad = self._assemble(w, XtG, gb)
-        return (f, grad, point) if return_raw else (f, grad)
+        return value, XtG, gb, point
 
     def _hessian_sample(self):
         """Row chunks and scale for Hessian-vector products, cached.
@@ -785,6 +807,7 @@ class LinearModelLoss:
             if not self.hard_labels:
                 twin.target = self.target.astype(np.float32)
             twin._hsample = None
+            twin._last = None
             twin._twin = None
             self._twin = twin
         return self._twin

@@ -79,15 +79,17 @@ def pick_solver(solver, loss):
     return solver
 
 
-def run_deterministic(solver, loss, w0, *, max_iter, tol, callback=None):
-    """Run one of the deterministic solvers by name; a :class:`SolverResult`."""
-    run = {
-        "lbfgs": lbfgs,
-        "newton-cg": newton_cg,
-        "newton-cholesky": newton_cholesky,
-        "newton-cd": newton_cd,
-    }[solver]
-    return run(loss, w0, max_iter=max_iter, tol=tol, callback=callback)
+def run_deterministic(solver, loss, w0, *, max_iter, tol, callback=None, min_iter=1):
+    """Run one of the deterministic solvers by name; a :class:`SolverResult`.
+
+    ``min_iter=0`` lets the Newton solvers return ``w0`` itself when it already
+    meets ``tol`` (a warm start on a path over C, as scipy's L-BFGS-B does for
+    ``LogisticRegressionCV``); a single fit takes at least one step.
+    """
+    if solver == "lbfgs":
+        return lbfgs(loss, w0, max_iter=max_iter, tol=tol, callback=callback)
+    run = {"newton-cg": newton_cg, "newton-cholesky": newton_cholesky, "newton-cd": newton_cd}
+    return run[solver](loss, w0, max_iter=max_iter, tol=tol, callback=callback, min_iter=min_iter)
 
 
 def choose_solver(n_samples, n_features, n_outputs, link, l1=0.0):
@@ -313,7 +315,7 @@ def _forcing(gnorm, g0norm, tol, eps):
     return max(forcing, 100 * eps)
 
 
-def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=True):
+def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=True, min_iter=1):
     """Truncated Newton: preconditioned CG on H p = -g, then a line search.
 
     CG stops at a relative residual ``min(0.5, sqrt(||g|| / ||g_0||))``
@@ -332,7 +334,7 @@ def newton_cg(loss, w0, *, max_iter=100, tol=1e-4, callback=None, precondition=T
     stalled = 0
     g0norm = float(np.linalg.norm(g))
     for n_iter in range(1, max_iter + 1):
-        if np.abs(g).max() <= tol and n_iter > 1:
+        if np.abs(g).max() <= tol and n_iter > min_iter:
             return SolverResult(w, n_iter - 1)
         gnorm = float(np.linalg.norm(g))
         hessp = loss.hessp(raw)
@@ -406,7 +408,7 @@ def _solve_newton(H, g, null_block):
     return -(evecs[:, keep] @ ((evecs[:, keep].T @ g) / evals[keep]))
 
 
-def newton_cholesky(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
+def newton_cholesky(loss, w0, *, max_iter=100, tol=1e-4, callback=None, min_iter=1):
     """Newton's method with the exact Hessian and a line search.
 
     Gradient and Hessian come from one pass over X.  Stops when
@@ -418,7 +420,7 @@ def newton_cholesky(loss, w0, *, max_iter=100, tol=1e-4, callback=None):
     stalled = 0
     f, g, H = loss.hessian(w)
     for n_iter in range(1, max_iter + 1):
-        if np.abs(g).max() <= tol and n_iter > 1:
+        if np.abs(g).max() <= tol and n_iter > min_iter:
             return SolverResult(w, n_iter - 1)
         p = _solve_newton(H, g, null_block)
         # Trial points get the Hessian too: an accepted step (the usual case)
@@ -598,7 +600,10 @@ def _anderson_cd(sweep, state, model, active, max_sweeps, tol, depth=5):
     return done
 
 
-def newton_cd(loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50, inner_factor=0.1):
+def newton_cd(
+    loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50, inner_factor=0.1,
+    min_iter=1,
+):  # fmt: skip
     r"""Proximal Newton for ``loss(w) + l1 ||W||_1``: coordinate descent inside.
 
     Each iteration builds the quadratic model of the smooth part (the exact
@@ -620,7 +625,7 @@ def newton_cd(loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50,
     from ._cd import newton_cd_sweeps
 
     result = _newton_cd(
-        loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps
+        loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps, min_iter
     )
     # Shifting every class's intercept by one number changes nothing; the
     # smooth solvers keep their sum at 0 (the gradient's is), coordinate
@@ -629,7 +634,9 @@ def newton_cd(loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50,
     return result
 
 
-def _newton_cd(loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps):
+def _newton_cd(
+    loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps, min_iter=1
+):
     l1, l2 = loss.l1, loss.l2
     K, d, n = loss.n_outputs, loss.n_features, loss.n_samples
     dense, data, indices, indptr = _columns(loss.X)
@@ -641,7 +648,7 @@ def _newton_cd(loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newt
     for n_iter in range(1, max_iter + 1):
         sub = min_norm_subgradient(loss, w, g)
         violation = float(np.abs(sub).max())
-        if violation <= tol and n_iter > 1:
+        if violation <= tol and n_iter > min_iter:
             return SolverResult(w, n_iter - 1)
         W, b = loss.unpack(w)
         G, gb = loss.unpack(g)

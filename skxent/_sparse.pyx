@@ -153,10 +153,11 @@ def csr_times_dense_f64(
 
 
 def _bind_as_core():
-    """At import: the runtime that :mod:`skxent._core` chose (its library's path)."""
-    from . import _core
+    """At import: the runtime that the loss kernels chose (its library's path,
+    from the build-info helper)."""
+    from ._config import build_info
 
-    path = _core._openmp[1]
+    path = build_info().get("openmp_library")
     openmp_bind(path if path else None)
 
 

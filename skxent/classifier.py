@@ -198,7 +198,11 @@ class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
         if self.multilabel:
             return sigmoid(z)
         if z.ndim == 1:
-            return np.column_stack([sigmoid(-z), sigmoid(z)])
+            # Both columns in one call of the ufunc, in place.
+            both = np.empty((z.shape[0], 2), dtype=z.dtype)
+            np.negative(z, out=both[:, 0])
+            both[:, 1] = z
+            return sigmoid(both, out=both)
         return softmax(z, axis=1)
 
     def decision_function(self, X):
@@ -955,6 +959,24 @@ class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
 # ---------------------------------------------------------------------------
 
 
+class _PathPoint(CrossEntropyClassifier):
+    """One point of a cross-validated path, scored on a fold's test rows.
+
+    Those rows were validated once, with the whole X: the scores of that very
+    array skip the validation (a pass over it) at each of the path's points.
+    Any other input is validated as usual.
+    """
+
+    _trusted = None
+
+    def decision_function(self, X):
+        if X is not None and X is self._trusted:
+            scores = np.asarray(safe_sparse_dot(X, self.coef_.T, dense_output=True))
+            scores = scores + self.intercept_
+            return scores.ravel() if self._is_binary() else scores
+        return super().decision_function(X)
+
+
 def _labelled_scorer(scorer, classes):
     """A scorer that gives its metric every class as ``labels``.
 
@@ -1284,8 +1306,10 @@ class CrossEntropyClassifierCV(_LinearCrossEntropyModel):
             )  # fmt: skip
             models = [loss.coef_intercept(w) for w in ws]
             test_params = _check_method_params(X, params=score_params, indices=test)
+            X_test, y_test = X[test], y[test]  # once per fold, not once per C
             scores = [
-                scorer(self._model(coef, b), X[test], y[test], **test_params) for coef, b in models
+                scorer(self._model(coef, b, X_test), X_test, y_test, **test_params)
+                for coef, b in models
             ]
             return models, scores, n_iter, seconds, failed
 
@@ -1337,9 +1361,12 @@ class CrossEntropyClassifierCV(_LinearCrossEntropyModel):
         self.cv_results_ = _cv_results(self.scores_, seconds, Cs, l1_ratios)
         return self
 
-    def _model(self, coef, intercept):
-        """A fitted CrossEntropyClassifier holding one point of a path (for scorers)."""
-        model = CrossEntropyClassifier(fit_intercept=self.fit_intercept, multilabel=self.multilabel)
+    def _model(self, coef, intercept, trusted=None):
+        """A fitted CrossEntropyClassifier holding one point of a path (for
+        scorers); ``trusted``: the validated test rows of a fold, which its
+        scores then take as they are."""
+        model = _PathPoint(fit_intercept=self.fit_intercept, multilabel=self.multilabel)
+        model._trusted = trusted
         model.classes_ = self.classes_
         model.coef_, model.intercept_ = coef, intercept
         model.n_features_in_ = self.n_features_in_

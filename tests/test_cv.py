@@ -227,3 +227,44 @@ def test_path_is_the_fits_at_each_c():
         assert_allclose(coef, one.coef_, rtol=1e-5, atol=1e-6)
         assert_allclose(intercept, one.intercept_, rtol=1e-5, atol=1e-6)
         assert_array_equal(coef == 0, one.coef_ == 0)
+
+
+def test_objective_reuses_the_data_part_across_a_change_of_C():
+    # A path evaluates each fit's start where the previous fit ended: the
+    # objective keeps the data's part of its last evaluation and adds the new
+    # penalty.  The result must be the bits of a fresh objective at that C.
+    from skxent._linear_loss import LinearModelLoss
+
+    X, y = make_classification(3000, 8, n_informative=5, n_classes=3, random_state=0)
+    w = np.random.default_rng(0).normal(scale=0.2, size=3 * 9)
+    loss = LinearModelLoss(X, y, link="softmax", n_outputs=3, C=0.1)
+    with loss:
+        loss.loss_gradient(w, return_raw=True)
+        loss.set_penalty(10.0)
+        f, g, point = loss.loss_gradient(w, return_raw=True)
+        f2, g2 = loss.loss_gradient(w + 1e-3)  # a new point: a new pass
+    fresh = LinearModelLoss(X, y, link="softmax", n_outputs=3, C=10.0)
+    with fresh:
+        f_ref, g_ref, point_ref = fresh.loss_gradient(w, return_raw=True)
+        f2_ref, g2_ref = fresh.loss_gradient(w + 1e-3)
+    assert f == f_ref and f2 == f2_ref
+    assert_array_equal(g, g_ref)
+    assert_array_equal(g2, g2_ref)
+    assert_array_equal(point.raw, point_ref.raw)
+
+
+def test_path_on_large_data_leaves_converged_points_alone():
+    # On large data a warm start that already meets tol is kept (0 iterations,
+    # as L-BFGS-B does); every point still meets tol, checked on a fresh
+    # objective at its C.
+    from skxent._linear_loss import LinearModelLoss
+
+    X, y = make_classification(60_000, 20, random_state=0)
+    Cs = np.logspace(1, 4, 4)
+    Cs_out, coefs, intercepts, n_iter = cross_entropy_path(X, y, Cs=Cs, tol=1e-4)
+    assert (n_iter == 0).any() and (n_iter >= 1).any()
+    for coef, b, C in zip(coefs, intercepts, Cs_out):
+        loss = LinearModelLoss(X, (y == 1).astype(float), link="sigmoid", n_outputs=1, C=C)
+        with loss:
+            _, g = loss.loss_gradient(loss.pack(coef, b))
+        assert np.abs(g).max() <= 1e-4

@@ -657,3 +657,24 @@ def test_clipping_does_not_write_into_the_input():
     log_loss(Y3, proba)
     log_loss(Y3, proba.astype(np.float32))
     np.testing.assert_array_equal(proba, before)
+
+
+@pytest.mark.parametrize("k", [2, 4])
+def test_labels_that_are_the_column_indices(k):
+    # labels=[0, ..., k-1] with integer y takes the indices as they are; the
+    # values are scikit-learn's, with a class missing from y too, and a label
+    # outside them is scikit-learn's error.
+    rng = np.random.default_rng(k)
+    proba = rng.dirichlet(np.ones(k), 500)
+    y = rng.integers(0, k - 1, 500)  # class k-1 never occurs
+    labels = np.arange(k)
+    assert log_loss(y, proba, labels=labels) == sk_log_loss(y, proba, labels=labels)
+    assert log_loss(y, proba, labels=list(labels), normalize=False) == sk_log_loss(
+        y, proba, labels=list(labels), normalize=False
+    )
+    y[3] = k + 1
+    with pytest.raises(ValueError) as ours:
+        log_loss(y, proba, labels=labels)
+    with pytest.raises(ValueError) as theirs:
+        sk_log_loss(y, proba, labels=labels)
+    assert str(ours.value) == str(theirs.value)

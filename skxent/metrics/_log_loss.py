@@ -81,7 +81,18 @@ def _log_loss_fast(y_true, y_proba, normalize, sample_weight, labels):
     tol = max(tol - (1e-6 * tol + (k + 4) * eps), 0.0)
 
     picked = None
-    if labels is None and y_true.dtype.kind in "iu":
+    # labels 0..k-1 given as such (what a scorer that knows the estimator's
+    # classes passes) are the same case as none: the indices themselves.
+    indices = labels is None
+    if labels is not None and y_true.dtype.kind in "iu":
+        given = np.asarray(labels)
+        indices = (
+            given.ndim == 1
+            and given.dtype.kind in "iu"
+            and given.shape[0] == k
+            and bool((given == np.arange(k)).all())
+        )
+    if indices and y_true.dtype.kind in "iu":
         # Integer labels are most often exactly 0..k-1, which are then both
         # the sorted classes and the column indices: the kernel tries them as
         # such, checking their range and which occur in the same pass, and
@@ -89,9 +100,14 @@ def _log_loss_fast(y_true, y_proba, normalize, sample_weight, labels):
         # (uint64 labels above 2**63 wrap to negative indices: out of range)
         codes = np.ascontiguousarray(y_true, dtype=np.intp)
         picked, ok, complete = _kernels._gather_clipped(proba, codes, eps, tol)
-        if complete and not ok:
+        if labels is not None:
+            # Classes that do not occur are fine when labels are given; a bad
+            # row goes through the encoding below, and then to scikit-learn.
+            if not ok:
+                picked = None
+        elif complete and not ok:
             return None  # an error, or a warning: scikit-learn's to give
-        if not complete:
+        elif not complete:
             picked = None
     if picked is None:
         encoded = _encode(y_true, labels)
