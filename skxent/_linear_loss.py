@@ -792,7 +792,8 @@ class LinearModelLoss:
 
     def _float32_twin(self):
         """This objective on a float32 copy of X's values (indices shared), made
-        once: what :meth:`hessp` runs for a large float64 CSR X."""
+        once, with this objective's current penalty: what :meth:`hessp` runs
+        for a large float64 CSR X."""
         if self._twin is None:
             twin = copy.copy(self)
             data, indices, indptr = self._csr
@@ -810,7 +811,10 @@ class LinearModelLoss:
             twin._last = None
             twin._twin = None
             self._twin = twin
-        return self._twin
+        # The penalty is this objective's now: a path changes it between fits.
+        twin = self._twin
+        twin.C, twin.l1_ratio, twin.l2, twin.l1 = self.C, self.l1_ratio, self.l2, self.l1
+        return twin
 
     def _point_of(self, point):
         """A point of the float64 objective in this objective's dtype."""

@@ -1048,9 +1048,13 @@ class DiagonalHessian:
         obj = self.obj
         if obj.link != "softmax" or obj.n_outputs < 2:
             return w
+        means = w.reshape(-1, obj.n_outputs).mean(axis=1, keepdims=True)
+        if not np.abs(means).max(initial=0.0) > 1e-12 * np.abs(w).max(initial=0.0):
+            # Centred to rounding already (a warm start on a path): kept as it
+            # is, bit for bit, so that the objective's last evaluation serves.
+            return w
         w = w.copy()
-        rows = w.reshape(-1, obj.n_outputs)
-        rows -= rows.mean(axis=1, keepdims=True)
+        w.reshape(-1, obj.n_outputs)[...] -= means
         return w
 
     def __call__(self, point):

@@ -178,3 +178,40 @@ def test_text_like_fit_bits_do_not_depend_on_threads(dtype):
     assert np.array_equal(one.coef_, two.coef_)
     assert np.array_equal(one.intercept_, two.intercept_)
     assert np.array_equal(one.n_iter_, two.n_iter_)
+
+
+def test_float32_products_follow_the_penalty_of_a_path(monkeypatch):
+    # The float32 twin is made once; its Hessian products must use the
+    # penalty set since (a path over C changes it between fits), compared
+    # with the exact float64 products of a fresh objective at that C.
+    import skxent._linear_loss as linear_loss
+
+    monkeypatch.setattr(linear_loss, "_FLOAT32_PRODUCTS_WORK", 0)
+    X, y = text_like(2000, 3000, 4)
+    rng = np.random.default_rng(0)
+    loss = LinearModelLoss(X, y, link="softmax", n_outputs=4, C=1e-4, drop_empty_columns=False)
+    w, v = 0.3 * rng.standard_normal(loss.n_dof), rng.standard_normal(loss.n_dof)
+    with loss:
+        _, _, point = loss.loss_gradient(w, return_raw=True)
+        loss.hessp(point)(v)  # the twin is made at C = 1e-4
+        loss.set_penalty(1e4)
+        _, _, point = loss.loss_gradient(w, return_raw=True)
+        fast = loss.hessp(point)(v)
+    fresh = LinearModelLoss(X, y, link="softmax", n_outputs=4, C=1e4, drop_empty_columns=False)
+    with fresh:
+        _, _, point = fresh.loss_gradient(w, return_raw=True)
+        exact = fresh.hessp(point, exact=True)(v)
+    assert np.linalg.norm(fast - exact) <= 1e-5 * np.linalg.norm(exact)
+
+
+def test_centring_keeps_a_centred_warm_start_bit_for_bit():
+    # A path's warm start is centred to rounding already: centring it again
+    # would change its last bits, and the objective's last evaluation (at the
+    # previous fit's end) would no longer serve.
+    X, y = text_like(500, 3000, 4)
+    loss = LinearModelLoss(X, y, link="softmax", n_outputs=4)
+    w = np.random.default_rng(0).standard_normal(loss.n_dof)
+    precondition = DiagonalHessian(loss)
+    centred = precondition.centred(w)
+    np.testing.assert_allclose(centred.reshape(-1, 4).sum(axis=1), 0, atol=1e-12)
+    assert precondition.centred(centred) is centred
