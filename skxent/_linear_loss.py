@@ -542,24 +542,29 @@ class LinearModelLoss:
         costs a pass over memory and fresh pages: the penalty is added by
         BLAS's axpy, in place.
         """
-        owner = XtG.base
-        if (
-            owner is not None
-            and owner.shape == (self.n_dof,)
-            and XtG.__array_interface__["data"][0] == owner.__array_interface__["data"][0]
-        ):
-            grad = owner
-        else:
-            grad = np.empty(self.n_dof)
+        owner = self._flat_owner(XtG)
+        grad = owner if owner is not None else np.empty(self.n_dof)
         gW, g_b = self.unpack(grad)
         W, _ = self.unpack(w)
-        if grad is not owner:
+        if owner is None:
             gW[:] = XtG
         if self.l2:
             blas.daxpy(np.ascontiguousarray(W).reshape(-1), gW.reshape(-1), a=self.l2)
         if g_b is not None:
             g_b[:] = gb
         return grad
+
+    def _flat_owner(self, XtG):
+        """The flat buffer of ``n_dof`` entries whose W block ``XtG`` is (which
+        :meth:`_assemble` completes in place), or None."""
+        owner = XtG.base
+        if (
+            owner is not None
+            and owner.shape == (self.n_dof,)
+            and XtG.__array_interface__["data"][0] == owner.__array_interface__["data"][0]
+        ):
+            return owner
+        return None
 
     def _pass(self, rows_fn, chunks, X=None):
         """Run ``rows_fn(rows, G_out) -> (scalar, G)`` over chunks; return
@@ -667,12 +672,13 @@ class LinearModelLoss:
             # the penalty may have changed since (a path over C, where each
             # fit starts where the previous one ended).  The same numbers as
             # a new pass, without the pass.
-            _, value, XtG, gb, point = last
-            XtG = XtG.copy()
+            _, value, XtG, gb, point = last  # read, never written (see below)
         else:
             value, XtG, gb, point = self._data_part(w, return_raw)
-            keep = None if gb is None else np.array(gb, copy=True)
-            self._last = (np.array(w, dtype=np.float64), value, XtG.copy(), keep, point)
+            # Kept as computed: _assemble reads XtG and gb, and writes into
+            # XtG only when it is the W block of the gradient's own buffer.
+            kept = XtG.copy() if self._flat_owner(XtG) is not None else XtG
+            self._last = (np.array(w, dtype=np.float64), value, kept, gb, point)
         f = value + self.penalty(w)
         grad = self._assemble(w, XtG, gb)
         return (f, grad, point) if return_raw else (f, grad)

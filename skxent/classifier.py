@@ -223,6 +223,10 @@ class _LinearCrossEntropyModel(ClassifierMixin, BaseEstimator):
             width = None if self._is_binary() else self.coef_.shape[0]
             return self._map_dask(X, "decision_function", width, np.float64)
         X = validate_data(self, X, accept_sparse=_SPARSE, dtype=_DTYPES, reset=False)
+        return self._scores(X)
+
+    def _scores(self, X):
+        """The raw scores of validated rows X."""
         scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
         scores = np.asarray(scores)
         return scores.ravel() if self._is_binary() else scores
@@ -971,9 +975,7 @@ class _PathPoint(CrossEntropyClassifier):
 
     def decision_function(self, X):
         if X is not None and X is self._trusted:
-            scores = np.asarray(safe_sparse_dot(X, self.coef_.T, dense_output=True))
-            scores = scores + self.intercept_
-            return scores.ravel() if self._is_binary() else scores
+            return self._scores(X)
         return super().decision_function(X)
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import sklearn
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy.sparse import csr_matrix
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegressionCV
@@ -229,17 +230,20 @@ def test_path_is_the_fits_at_each_c():
         assert_array_equal(coef == 0, one.coef_ == 0)
 
 
-def test_objective_reuses_the_data_part_across_a_change_of_C():
+@pytest.mark.parametrize("sparse_format", [np.asarray, csr_matrix])
+def test_objective_reuses_the_data_part_across_a_change_of_C(sparse_format):
     # A path evaluates each fit's start where the previous fit ended: the
     # objective keeps the data's part of its last evaluation and adds the new
     # penalty.  The result must be the bits of a fresh objective at that C.
     from skxent._linear_loss import LinearModelLoss
 
     X, y = make_classification(3000, 8, n_informative=5, n_classes=3, random_state=0)
+    X = sparse_format(X)
     w = np.random.default_rng(0).normal(scale=0.2, size=3 * 9)
     loss = LinearModelLoss(X, y, link="softmax", n_outputs=3, C=0.1)
     with loss:
-        loss.loss_gradient(w, return_raw=True)
+        _, g0, _ = loss.loss_gradient(w, return_raw=True)
+        g0[:] = np.nan  # a caller's writes into a returned gradient reach no cache
         loss.set_penalty(10.0)
         f, g, point = loss.loss_gradient(w, return_raw=True)
         f2, g2 = loss.loss_gradient(w + 1e-3)  # a new point: a new pass
