@@ -9,6 +9,7 @@ resolved first, with one pass over ``y_true``.  dask is imported only when a
 dask array is seen; it is the optional extra ``skxent[dask]``.
 """
 
+import contextlib
 import functools
 
 import numpy as np
@@ -247,6 +248,26 @@ def _first_bad(ok):
     return int(np.flatnonzero(~ok)[0])
 
 
+def _finite_rows(X):
+    """None if every entry of X is finite, else a boolean mask of the finite rows.
+
+    A row's sum is finite when all its entries are (NaN and inf propagate;
+    only a sum of huge finite entries overflows), so one product with ones
+    clears the usual block; the rows it flags are then checked entry by entry.
+    """
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = X @ np.ones(X.shape[1], dtype=X.dtype)
+    flagged = ~np.isfinite(sums)
+    if not flagged.any():
+        return None
+    finite = ~flagged
+    rows = np.flatnonzero(flagged)
+    finite[rows] = np.isfinite(X[rows]).all(axis=1)
+    return None if finite.all() else finite
+
+
 def block_summary(X, y, sw, first_row, kind, multilabel, dtype):
     """Check one block and count what the whole fit needs from it.
 
@@ -256,8 +277,8 @@ def block_summary(X, y, sw, first_row, kind, multilabel, dtype):
     """
     X = _as_float(X, dtype)
     bad = None
-    finite = np.isfinite(X).all(axis=1)
-    if not finite.all():
+    finite = _finite_rows(X)
+    if finite is not None:
         bad = f"X must be finite; row {first_row + _first_bad(finite)} has NaN or inf"
     s = None
     if sw is not None:
@@ -273,10 +294,13 @@ def block_summary(X, y, sw, first_row, kind, multilabel, dtype):
             i = _first_bad(np.isfinite(y))
             out["bad"] = out["bad"] or f"y must be finite labels; row {first_row + i} is {y[i]!r}"
             return out
-        labels, counts = np.unique(y, return_inverse=True)
-        w = np.ones(y.shape[0]) if s is None else s
-        out["labels"] = labels
-        out["label_mass"] = np.bincount(counts.reshape(-1), weights=w, minlength=len(labels))
+        from ._validation import unique_labels
+
+        enc = unique_labels(y)
+        k = enc.classes.shape[0]
+        out["labels"] = enc.classes
+        mass = np.bincount(enc.codes, weights=s, minlength=k)
+        out["label_mass"] = np.asarray(mass, dtype=np.float64)
     else:
         Y = np.asarray(y, dtype=np.float64).reshape(y.shape[0], -1)
         ok = ((Y >= 0) & (Y <= 1)).all(axis=1)
@@ -305,6 +329,26 @@ class _BlockSpec:
         self.__dict__.update(kwargs)
 
 
+class _BlockState:
+    """One block's encoded targets and weights, kept on its worker for the fit.
+
+    It also keeps the block's objective once built (:func:`_block_objective`),
+    so that its arrays are made once and not at every evaluation: a dask
+    worker returns freed memory to the system at once (glibc's
+    ``MALLOC_TRIM_THRESHOLD_``, which distributed sets), and fresh pages for
+    every temporary made each block's evaluation twice as slow.  The cache
+    is not pickled: a copy of the state on another worker builds its own.
+    """
+
+    def __init__(self, encoded, weights):
+        self.encoded = encoded
+        self.weights = weights
+        self._objective = None  # (weak reference to the X block, its objective)
+
+    def __getstate__(self):
+        return {"encoded": self.encoded, "weights": self.weights, "_objective": None}
+
+
 def block_targets(y, sw, spec):
     """One block's encoded targets and weights: made once, kept with the block.
 
@@ -319,29 +363,58 @@ def block_targets(y, sw, spec):
     )  # fmt: skip
     encoded = targets.indices if targets.indices is not None else targets.matrix
     weights = None if sw is None else np.asarray(sw, dtype=np.float64).reshape(-1)
-    return encoded, weights
+    return _BlockState(encoded, weights)
 
 
 def _block_objective(X, state, spec):
+    """The objective of one block, built on its first use and kept in ``state``.
+
+    It is taken out of the state while in use, so that two tasks running at
+    once on one worker never share one (the second builds its own).
+    """
+    import weakref
+
     from ._linear_loss import LinearModelLoss
 
-    encoded, weights = state
-    return LinearModelLoss(
-        _as_float(X, spec.dtype), encoded, link=spec.link, n_outputs=spec.n_outputs,
-        fit_intercept=spec.fit_intercept, sample_weight=weights,
+    cached, state._objective = state._objective, None
+    if cached is not None and cached[0]() is X:
+        loss = cached[1]
+        loss.X = _as_float(X, spec.dtype)
+        return loss
+    loss = LinearModelLoss(
+        _as_float(X, spec.dtype), state.encoded, link=spec.link, n_outputs=spec.n_outputs,
+        fit_intercept=spec.fit_intercept, sample_weight=state.weights,
         class_weight=spec.class_weight, label_smoothing=spec.label_smoothing, C=np.inf,
         n_threads=1, drop_empty_columns=False, normaliser=spec.normaliser,
     )  # fmt: skip
+    try:
+        loss._source = weakref.ref(X)
+    except TypeError:  # an X that takes no weak reference is not kept
+        loss._source = None
+    return loss
+
+
+@contextlib.contextmanager
+def _objective_of(X, state, spec):
+    """The block's objective, ready to evaluate; kept in ``state`` afterwards."""
+    loss = _block_objective(X, state, spec)
+    with loss:
+        yield loss
+    if loss._source is not None:
+        # Kept without X: the state must not keep a block of X in memory
+        # that dask would free (X made again at every evaluation, not
+        # persisted); the same block, still alive, is attached again.
+        loss.X = None
+        state._objective = (loss._source, loss)
 
 
 def block_loss_gradient(X, state, spec, w, curvature):
     """(loss, X^T G, column sums of G[, K x K curvature of the softmax Hessian])."""
-    loss = _block_objective(X, state, spec)
-    with loss:
+    with _objective_of(X, state, spec) as loss:
         f, g, point = loss.loss_gradient(w, return_raw=True)
-    out = [f, g]
-    if curvature:
-        out.append(_output_curvature(loss, point))
+        out = [f, g]
+        if curvature:
+            out.append(_output_curvature(loss, point))
     return tuple(out)
 
 
@@ -357,29 +430,40 @@ def _output_curvature(loss, point):
 
 
 def block_loss(X, state, spec, w):
-    loss = _block_objective(X, state, spec)
-    with loss:
+    with _objective_of(X, state, spec) as loss:
         return loss.loss(w)
 
 
 def block_hessp(X, state, spec, w, v):
-    loss = _block_objective(X, state, spec)
-    with loss:
+    with _objective_of(X, state, spec) as loss:
         _, _, point = loss.loss_gradient(w, return_raw=True)
         return loss.hessp(point, exact=True)(v)
 
 
-def block_hessian(X, state, spec, w):
-    loss = _block_objective(X, state, spec)
-    with loss:
-        return loss.hessian(w)
+def block_hessian(X, state, spec, w, sample):
+    """(f, grad, H) of the block; with ``sample = (stride, first_row)`` H is
+    the sum over the block's rows whose global number is a multiple of the
+    stride, and the weight of those rows follows."""
+    from ._linear_loss import _CHUNK_BYTES
+
+    with _objective_of(X, state, spec) as loss:
+        if sample is None:
+            return loss.hessian(w)
+        stride, first_row = sample
+        n = loss.n_samples
+        start = -first_row % stride
+        step = stride * max(1, _CHUNK_BYTES // loss._row_bytes())
+        rows = [slice(i, min(i + step, n), stride) for i in range(start, n, step)]
+        f, g, H = loss.hessian(w, rows=rows)
+        mass = sum(float(loss.effective_weight(r).sum()) for r in rows)
+        return f, g, H, mass
 
 
 def block_second_moment(X, state, spec, full):
     """sum_i s~_i x~_i x~_i^T of the block (its diagonal unless ``full``)."""
-    loss = _block_objective(X, state, spec)
-    Xt = loss.X
-    weights = loss.effective_weight()
+    with _objective_of(X, state, spec) as loss:
+        Xt = loss.X
+        weights = loss.effective_weight()
     if loss.fit_intercept:
         Xt = np.hstack([Xt, np.ones((Xt.shape[0], 1), dtype=Xt.dtype)])
     if full:
@@ -405,7 +489,7 @@ class DaskLinearModelLoss:
     """
 
     def __init__(self, blocks, spec, *, n_samples, n_features, n_outputs, link, mass, C,
-                 l1_ratio, compute):  # fmt: skip
+                 l1_ratio, compute, first_rows):  # fmt: skip
         import dask
 
         spec.link, spec.n_outputs = link, n_outputs
@@ -417,6 +501,8 @@ class DaskLinearModelLoss:
         self.blocks = [(X, state) for (X, _, _), state in zip(blocks, states)]
         self.spec = spec
         self.compute = compute
+        self.first_rows = list(first_rows)
+        self._sampled_hessian = True
         self.n_samples, self.n_features, self.n_outputs = n_samples, n_features, n_outputs
         self.n_features_in = n_features
         self.columns = None
@@ -519,9 +605,32 @@ class DaskLinearModelLoss:
         return hessp
 
     def hessian(self, w):
-        parts = self._map(block_hessian, w)
+        """``(f, grad, H)``; on large data H from a row sample (see below)."""
+        import dask
+
+        # As the in-memory objective's Hessian products: with many more rows
+        # than coefficients, H from every m-th row (about max(20000, 20
+        # n_dof) rows), scaled by the weight of all rows over the sample's.
+        # The gradient stays exact, and so do the convergence test and the
+        # solution; each evaluation costs a pass for f and grad only.  Rows
+        # whose weight the sample misrepresents get the exact H.
+        n, n_sub = self.n_samples, max(20_000, 20 * self.n_dof)
+        stride = n // n_sub if self._sampled_hessian and n >= 2 * n_sub else 1
+        task = dask.delayed(block_hessian, pure=True)
+        tasks = [
+            task(X, state, self.spec, w, None if stride == 1 else (stride, first))
+            for (X, state), first in zip(self.blocks, self.first_rows)
+        ]
+        parts = self.compute(tasks)
         f = self._add(parts, 0) + self.penalty(w)
         g, H = self._add(parts, 1), self._add(parts, 2)
+        if stride > 1:
+            share = self._add(parts, 3)
+            expected = len(range(0, n, stride)) / n
+            if not 0.5 * expected <= share <= 2.0 * expected:
+                self._sampled_hessian = False
+                return self.hessian(w)
+            H *= 1.0 / share
         W, _ = self.unpack(w)
         gW, _ = self.unpack(g)
         gW += self.l2 * W

@@ -42,6 +42,7 @@ sums, the losses and everything the solvers see are float64.
 
 import copy
 import math
+import threading
 
 import numpy as np
 from scipy import sparse
@@ -255,6 +256,7 @@ class LinearModelLoss:
         self._twin = None
         self._last = None
         self._csr = _csr_arrays(X) if self.sparse and X.format == "csr" else None
+        self._local = threading.local()
 
     def set_penalty(self, C, l1_ratio=0.0):
         """Set ``C`` and ``l1_ratio``: the penalty's strengths ``l2`` and ``l1``.
@@ -345,6 +347,29 @@ class LinearModelLoss:
         if self.sparse:
             return max(1, (self.X.dtype.itemsize + 4) * self.X.nnz // max(self.n_samples, 1))
         return max(1, self.n_features * self.X.dtype.itemsize)
+
+    def __getstate__(self):
+        # Copies and pickles get their own scratch buffers.
+        state = self.__dict__.copy()
+        del state["_local"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def _scratch(self, shape, dtype):
+        """A buffer of ``shape`` for temporaries of one chunk, one per thread, kept.
+
+        Made once and written again at every evaluation: a fresh array of a
+        chunk's size costs new pages from the system where malloc returns
+        freed memory at once (in a dask worker, for instance).
+        """
+        size = int(np.prod(shape))
+        buf = getattr(self._local, "buf", None)
+        if buf is None or buf.dtype != dtype or buf.size < size:
+            buf = self._local.buf = np.empty(size, dtype=dtype)
+        return buf[:size].reshape(shape)
 
     def _Xrows(self, rows):
         """X[rows]: a view for dense X and slices; no copy of a whole sparse X."""
@@ -881,7 +906,7 @@ class LinearModelLoss:
         step = max(1, (_CHUNK_BYTES // 4) // self._row_bytes()) * m
         return [slice(i, min(i + step, n), m) for i in range(0, n, step)]
 
-    def hessian(self, w):
+    def hessian(self, w, rows=None):
         """``(f, grad, H)`` with the full Hessian H of shape (n_dof, n_dof).
 
         One pass over X.  Sigmoid outputs are independent: H is block diagonal,
@@ -889,6 +914,10 @@ class LinearModelLoss:
         Hessian of row i in the raw scores is ``s_i S_i (diag(p) - p p^T)``, so
         block (c, c') is ``X~^T diag(a_cc') X~``,
         ``a_cc' = s_i S_i p_c (delta_cc' - p_c')``.
+
+        ``rows`` (a list of row slices): H is the sum over those rows only
+        (without the penalty, not rescaled: a row sample's part, for the
+        caller to scale); f and grad are over all rows.
         """
         Wd, bd = self._cast(w)
         K, d = self.n_outputs, self.n_features
@@ -920,7 +949,10 @@ class LinearModelLoss:
                 if sparse.issparse(Xb):
                     B[:d, :d] = (Xb.T @ Xb.multiply(a[:, None]).tocsr()).toarray()
                 else:
-                    B[:d, :d] = Xb.T @ (a[:, None].astype(Xb.dtype) * Xb)
+                    aX = np.multiply(
+                        a[:, None].astype(Xb.dtype), Xb, out=self._scratch(Xb.shape, Xb.dtype)
+                    )
+                    B[:d, :d] = Xb.T @ aX
                 Xa = np.asarray(Xb.T @ a.astype(Xb.dtype), dtype=np.float64).ravel()
                 if self.fit_intercept:
                     B[:d, d] = B[d, :d] = Xa
@@ -928,9 +960,13 @@ class LinearModelLoss:
                 out.append(B)
             return tuple(out)
 
-        res = self.runner.fold(part, self._chunks)
-        f = res[0] + self.penalty(w)
-        grad = self._assemble(w, res[1], res[2] if self.fit_intercept else None)
+        if rows is None:
+            res = self.runner.fold(part, self._chunks)
+            f = res[0] + self.penalty(w)
+            grad = self._assemble(w, res[1], res[2] if self.fit_intercept else None)
+        else:
+            f, grad = self.loss_gradient(w)
+            res = self.runner.fold(part, rows)
         # Into the flat layout: W (d, K) in C order, then the K intercepts.
         H = np.zeros((self.n_dof, self.n_dof))
         idx = [np.arange(p1) * K + c for c in range(K)]
@@ -938,6 +974,8 @@ class LinearModelLoss:
             H[np.ix_(idx[c], idx[e])] = B
             if c != e:
                 H[np.ix_(idx[e], idx[c])] = B.T
+        if rows is not None:
+            return f, grad, _sym(H)
         if self.l2:
             diag = np.arange(d * K)
             H[diag, diag] += self.l2

@@ -430,7 +430,7 @@ def _dask_objective(estimator, X, y, sample_weight):
     objective = _dask.DaskLinearModelLoss(
         blocks, spec, n_samples=n_samples, n_features=n_features, n_outputs=n_outputs,
         link="sigmoid" if sigmoid else "softmax", mass=mass, C=estimator.C,
-        l1_ratio=estimator.l1_ratio, compute=compute,
+        l1_ratio=estimator.l1_ratio, compute=compute, first_rows=rows,
     )  # fmt: skip
     return objective, classes, names
 

@@ -126,3 +126,29 @@ def test_gather_binary(dtype, n_threads):
         z = y.copy()
         z[i] = 2
         assert _gather(p, z, -1.0, n_threads)[0] > 0
+
+
+@pytest.mark.parametrize(
+    "y, classes",
+    [
+        (np.array([3, -2, 3, 7, -2], dtype=np.int8), np.array([7, -2, 3], dtype=np.int8)),
+        (np.array([0, 1, 1, 0], dtype=np.uint8), np.array([1, 0])),
+        (np.array([True, False, True]), np.array([False, True])),
+        (np.array([10**12, 5, 10**12]), np.array([5, 10**12])),  # too wide for a table
+    ],
+)
+def test_labels_map_to_the_position_of_their_class(y, classes):
+    from skxent._validation import encode_labels
+
+    codes = encode_labels(y, classes=classes, name="y", classes_name="classes").codes
+    expected = [list(classes.tolist()).index(v) for v in y.tolist()]
+    np.testing.assert_array_equal(codes, expected)
+    assert codes.dtype == np.intp
+
+
+def test_a_label_outside_the_classes_is_named_with_its_index():
+    from skxent._validation import encode_labels
+
+    with pytest.raises(ValueError, match=r"label 4 \(at index 2\), which is not in classes"):
+        encode_labels(np.array([1, 2, 4, 9]), classes=np.array([1, 2, 9]), name="y",
+                      classes_name="classes")  # fmt: skip

@@ -225,3 +225,97 @@ def test_float32_soft_targets_and_a_column_of_labels():
             da.from_array(X, chunks=150), da.from_array(y[:, None], chunks=(150, 1))
         )
     assert_allclose(col.coef_, CrossEntropyClassifier().fit(X, y).coef_, atol=1e-8)
+
+
+@pytest.mark.parametrize("skewed", [False, True])
+def test_hessian_from_a_row_sample_on_large_data(client, skewed):
+    # 40 000 rows, 9 coefficients: H comes from every 2nd row (the gradient
+    # from all), scaled by the weight of all rows over the sample's.  Weights
+    # that put almost all the mass outside the sample get the exact H.
+    from skxent._dask import DaskLinearModelLoss
+    from skxent.classifier import _dask_objective
+
+    X, y, sw = _problem(2)
+    if skewed:
+        odd = da.arange(X.shape[0], chunks=X.chunks[0]) % 2
+        sw = (odd + 1e-6).astype(np.float64)
+    Xm, ym, swm = client.compute([X, y, sw], sync=True)
+    loss, _, _ = _dask_objective(CrossEntropyClassifier(C=1.0), X, y, sw)
+    assert isinstance(loss, DaskLinearModelLoss)
+    mem = LinearModelLoss(Xm, ym.astype(float), link="sigmoid", n_outputs=1, sample_weight=swm)
+    w = np.random.default_rng(3).normal(scale=0.2, size=loss.n_dof)
+    f, g, H = loss.hessian(w)
+    f_ref, g_ref, H_ref = mem.hessian(w)
+    assert f == pytest.approx(f_ref, rel=1e-12)
+    assert_allclose(g, g_ref, rtol=1e-10, atol=1e-14)
+    if skewed:
+        assert not loss._sampled_hessian
+        assert_allclose(H, H_ref, rtol=1e-10, atol=1e-14)
+    else:
+        assert loss._sampled_hessian
+        # An estimate from 20 000 rows: close, not equal.
+        assert not np.allclose(H, H_ref, rtol=1e-8, atol=0)
+        assert np.abs(H - H_ref).max() <= 0.05 * np.abs(H_ref).max()
+        # Exactly the scaled sum over the even rows (the global stride 2).
+        sub = LinearModelLoss(Xm[::2], ym[::2].astype(float), link="sigmoid", n_outputs=1,
+                              sample_weight=swm[::2])  # fmt: skip
+        _, _, H_sub = sub.hessian(w)
+        H_sub[np.arange(8), np.arange(8)] -= sub.l2
+        H_sub[np.arange(8), np.arange(8)] += mem.l2
+        assert_allclose(H, H_sub, rtol=1e-10, atol=1e-14)
+
+
+def test_block_objective_is_kept_between_evaluations_without_its_block():
+    # A block's objective is built once per fit and kept in the block's state,
+    # without a reference to X; another X (or a pickled state) builds afresh.
+    import gc
+    import pickle
+    import weakref
+
+    from skxent import _dask
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(500, 3))
+    y = (X[:, 0] + rng.logistic(size=500) > 0).astype(int)
+    spec = _dask._BlockSpec(
+        dtype=np.float64, kind="labels", multilabel=False, classes=np.array([0, 1]),
+        class_weight_dict=None, class_weight=None, fit_intercept=True, label_smoothing=0.0,
+        n_threads=1, normaliser=(500.0, 1.0), link="sigmoid", n_outputs=1,
+    )  # fmt: skip
+    state = _dask.block_targets(y, None, spec)
+    w = np.array([0.5, -0.2, 0.1, 0.3])
+    mem = LinearModelLoss(X, y.astype(float), link="sigmoid", n_outputs=1, C=np.inf)
+    f1 = _dask.block_loss(X, state, spec, w)
+    kept = state._objective[1]
+    assert kept.X is None
+    assert _dask.block_loss(X, state, spec, w) == f1 == pytest.approx(mem.loss(w), rel=1e-14)
+    assert state._objective[1] is kept
+    # Another block object (other values) is not served the kept objective.
+    X2 = X * 2.0
+    mem2 = LinearModelLoss(X2, y.astype(float), link="sigmoid", n_outputs=1, C=np.inf)
+    assert _dask.block_loss(X2, state, spec, w) == pytest.approx(mem2.loss(w), rel=1e-14)
+    assert state._objective[1] is not kept
+    # The state does not keep X alive, and a pickled state keeps no objective.
+    ref = weakref.ref(X2)
+    del X2, mem2
+    gc.collect()
+    assert ref() is None
+    assert pickle.loads(pickle.dumps(state))._objective is None
+
+
+def test_block_checks_name_the_bad_row_and_pass_huge_finite_rows():
+    from skxent import _dask
+
+    X = np.ones((6, 3))
+    X[1] = [1e308, 1e308, 1e308]  # finite; its row sum overflows
+    y = np.array([0, 1, 0, 1, 0, 1])
+    assert _dask.block_summary(X, y, None, 100, "labels", False, np.float64)["bad"] is None
+    for value in (np.nan, np.inf, -np.inf):
+        Xb = X.copy()
+        Xb[4, 2] = value
+        bad = _dask.block_summary(Xb, y, None, 100, "labels", False, np.float64)["bad"]
+        assert "row 104" in bad
+    summary = _dask.block_summary(X, np.array([5, -3, 5, 5, -3, 7]), None, 0, "labels",
+                                  False, np.float64)  # fmt: skip
+    assert_array_equal(summary["labels"], [-3, 5, 7])
+    assert_array_equal(summary["label_mass"], [2.0, 3.0, 1.0])

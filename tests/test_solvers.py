@@ -74,3 +74,44 @@ def test_many_classes_converge_to_tol():
     _, g = loss.loss_gradient(loss.pack(clf.coef_, clf.intercept_))
     assert np.abs(g).max() <= 1e-5
     assert BlockJacobi.suits(loss)
+
+
+@pytest.mark.parametrize("link, K", [("sigmoid", 1), ("softmax", 3), ("sigmoid", 2)])
+def test_hessian_of_a_row_sample_is_the_sum_over_those_rows(link, K):
+    # Reference: the Hessian built row by row with numpy from the model's
+    # probabilities, over the sampled rows only; f and grad stay over all rows.
+    rng = np.random.default_rng(0)
+    n, d = 3000, 4
+    X = rng.normal(size=(n, d))
+    if link == "softmax":
+        y = rng.integers(0, K, size=n)
+    else:
+        y = (rng.random((n, K)) < 0.4).astype(float)
+    sw = rng.uniform(0.5, 2.0, size=n)
+    loss = LinearModelLoss(X, y, link=link, n_outputs=K, sample_weight=sw, C=10.0)
+    w = rng.normal(scale=0.3, size=loss.n_dof)
+    rows = [slice(1, 1200, 7), slice(1200, 3000, 7)]
+    f, g, H = loss.hessian(w, rows=rows)
+    f_ref, g_ref = loss.loss_gradient(w)
+    assert f == f_ref
+    assert_allclose(g, g_ref, rtol=0, atol=0)
+    W, b = loss.unpack(w)
+    idx = np.concatenate([np.arange(n)[r] for r in rows])
+    Xt = np.hstack([X[idx], np.ones((idx.size, 1))])
+    Z = X[idx] @ W + b
+    s = sw[idx] / sw.sum()  # a row of L labels sums L losses
+    H_ref = np.zeros((loss.n_dof, loss.n_dof))
+    pos = [np.arange(d + 1) * K + c for c in range(K)]
+    if link == "softmax":
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        for c in range(K):
+            for e in range(K):
+                a = s * P[:, c] * ((c == e) - P[:, e])
+                H_ref[np.ix_(pos[c], pos[e])] = (Xt * a[:, None]).T @ Xt
+    else:
+        P = 1 / (1 + np.exp(-Z))
+        for c in range(K):
+            a = s * P[:, c] * (1 - P[:, c])
+            H_ref[np.ix_(pos[c], pos[c])] = (Xt * a[:, None]).T @ Xt
+    assert_allclose(H, H_ref, rtol=1e-12, atol=1e-15)
