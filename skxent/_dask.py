@@ -231,12 +231,25 @@ def as_blocks(X, y, sample_weight, multilabel=False):
     for name, arr in (("y", y), ("sample_weight", sample_weight)):
         if arr is not None and getattr(arr, "shape", (n,))[0] != n:
             raise ValueError(f"{name} has {arr.shape[0]} rows but X has {n}")
-    Xb = list(X.to_delayed().ravel())
+    Xb = _held(list(X.to_delayed().ravel()), X)
     yb = _blocks(y, slices)
     sb = _blocks(sample_weight, slices)
     rows = [s.start for s in slices]
     dtype = np.float32 if X.dtype == np.float32 else np.float64
     return list(zip(Xb, yb, sb)), rows, X.shape[1], dtype, feature_names
+
+
+def _held(blocks, X):
+    """The futures of X's blocks where a distributed cluster holds all of them
+    (X persisted), else the delayed blocks."""
+    try:
+        from distributed import futures_of
+    except ImportError:
+        return blocks
+    held = {f.key: f for f in futures_of(X)}
+    if not all(b.key in held for b in blocks):
+        return blocks
+    return [held[b.key] for b in blocks]
 
 
 def _as_float(X, dtype):
@@ -501,6 +514,7 @@ class DaskLinearModelLoss:
         self.blocks = [(X, state) for (X, _, _), state in zip(blocks, states)]
         self.spec = spec
         self.compute = compute
+        self._futures = _futures_of_blocks(self.blocks)
         self.first_rows = list(first_rows)
         self._sampled_hessian = True
         self.n_samples, self.n_features, self.n_outputs = n_samples, n_features, n_outputs
@@ -541,12 +555,23 @@ class DaskLinearModelLoss:
     def __exit__(self, *exc):
         return False
 
-    def _map(self, func, *args):
+    def _map(self, func, *args, per_block=None):
+        """``func(X_b, state_b, spec, *args[, per_block[b]])`` for every block,
+        in block order."""
+        n = len(self.blocks)
+        extra = [] if per_block is None else [list(per_block)]
+        if self._futures is not None:
+            # Persisted data on a distributed cluster: tasks on the blocks'
+            # futures, sent in one message, with no graph to build and no
+            # arguments to hash (a round trip is most of an evaluation).
+            client, xs, states = self._futures
+            repeated = [[a] * n for a in (self.spec, *args)]
+            return client.gather(client.map(func, xs, states, *repeated, *extra, pure=False))
         import dask
 
         task = dask.delayed(func, pure=True)
-        tasks = [task(X, state, self.spec, *args) for X, state in self.blocks]
-        return self.compute(tasks)
+        rows = zip(*[[X for X, _ in self.blocks], [s for _, s in self.blocks], *extra])
+        return self.compute([task(X, state, self.spec, *args, *rest) for X, state, *rest in rows])
 
     def init_coef(self):
         """Zero weights; intercepts at the optimum of the intercept-only model."""
@@ -606,8 +631,6 @@ class DaskLinearModelLoss:
 
     def hessian(self, w):
         """``(f, grad, H)``; on large data H from a row sample (see below)."""
-        import dask
-
         # As the in-memory objective's Hessian products: with many more rows
         # than coefficients, H from every m-th row (about max(20000, 20
         # n_dof) rows), scaled by the weight of all rows over the sample's.
@@ -616,12 +639,8 @@ class DaskLinearModelLoss:
         # whose weight the sample misrepresents get the exact H.
         n, n_sub = self.n_samples, max(20_000, 20 * self.n_dof)
         stride = n // n_sub if self._sampled_hessian and n >= 2 * n_sub else 1
-        task = dask.delayed(block_hessian, pure=True)
-        tasks = [
-            task(X, state, self.spec, w, None if stride == 1 else (stride, first))
-            for (X, state), first in zip(self.blocks, self.first_rows)
-        ]
-        parts = self.compute(tasks)
+        sample = [None if stride == 1 else (stride, first) for first in self.first_rows]
+        parts = self._map(block_hessian, w, per_block=sample)
         f = self._add(parts, 0) + self.penalty(w)
         g, H = self._add(parts, 1), self._add(parts, 2)
         if stride > 1:
@@ -647,6 +666,25 @@ class DaskLinearModelLoss:
 
     def kfac_output_curvature(self, point):
         return point.curvature
+
+
+def _futures_of_blocks(blocks):
+    """``(client, X futures, state futures)`` when every block of X and every
+    state is held by a distributed cluster (persisted), else None."""
+    try:
+        from distributed import futures_of, get_client
+
+        client = get_client()
+    except (ImportError, ValueError):
+        return None
+    xs, states = [], []
+    for X, state in blocks:
+        for obj, out in ((X, xs), (state, states)):
+            futures = futures_of(obj)
+            if len(futures) != 1 or futures[0].key != obj.key:
+                return None  # computed at each evaluation
+            out.append(futures[0])
+    return client, xs, states
 
 
 def dask_compute():

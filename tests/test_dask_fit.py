@@ -137,8 +137,17 @@ def test_a_block_with_nan_names_its_row(client):
         CrossEntropyClassifier().fit(X, y)
 
 
-def test_a_worker_killed_mid_fit_changes_nothing(client):
+@pytest.mark.parametrize("persisted", [False, True])
+def test_a_worker_killed_mid_fit_changes_nothing(client, persisted):
+    # Persisted data are evaluated by tasks on their futures; a lost block is
+    # made again from its lineage.
     X, y, _ = _problem(4, n=400_000, d=20, blocks=8)
+    if persisted:
+        from skxent.classifier import _dask_objective
+
+        X, y = client.persist([X, y])
+        distributed.wait([X, y])
+        assert _dask_objective(CrossEntropyClassifier(), X, y, None)[0]._futures is not None
     reference = CrossEntropyClassifier(solver="lbfgs", tol=1e-8).fit(X, y)
     killed = {}
 
