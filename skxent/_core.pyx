@@ -43,16 +43,16 @@ cdef extern from "_simd.h" nogil:
     int skx_simd_current()
     int skx_simd_available()
     void skx_softmax_prep_d(
-        const double *z, Py_ssize_t r, Py_ssize_t k, double *e, double *m, double *rest)
+        const double *z, Py_ssize_t r, Py_ssize_t k, double *e, double *m, double *rest, int pf)
     void skx_softmax_prep_f(
-        const float *z, Py_ssize_t r, Py_ssize_t k, float *e, double *m, double *rest)
+        const float *z, Py_ssize_t r, Py_ssize_t k, float *e, double *m, double *rest, int pf)
     void skx_softmax_rows(const double *rest, Py_ssize_t r, double *inv, double *lse1)
     void skx_softmax_hard_d(
         const double *z, const Py_ssize_t *y, Py_ssize_t r, Py_ssize_t k, const double *sw,
-        const double *cw, double *e, double *g, double *loss)
+        const double *cw, double *e, double *g, double *loss, int pf)
     void skx_softmax_hard_f(
         const float *z, const Py_ssize_t *y, Py_ssize_t r, Py_ssize_t k, const double *sw,
-        const double *cw, float *e, float *g, float *loss)
+        const double *cw, float *e, float *g, float *loss, int pf)
     int skx_sigmoid_d(
         const double *z, const double *t, Py_ssize_t m, const double *wp, const double *wn,
         double ta, double tb, double *loss, double *grad, double *hess)
@@ -95,8 +95,11 @@ cdef enum:
     BLOCK = 1024
     # Entries per chunk of the sigmoid kernel (its weights are built per chunk).
     SCHUNK = 2048
-    # Chunks a thread claims at a time (see skx_claim): 64 KB or more of input.
+    # Chunks a thread claims at a time (see skx_claim): 64 KB or more of input
+    # (sigmoid); softmax chunks claim up to 32 (a claim's last two chunks
+    # fetch no memory ahead), fewer when there are few chunks per thread.
     CLAIM = 8
+    SOFTMAX_CLAIM = 32
     # Rows of log_loss's gather a thread claims at a time.
     GATHER_CLAIM = 8192
 
@@ -212,12 +215,12 @@ cdef inline Py_ssize_t _share(Py_ssize_t n_chunks, int tid, int n_threads) noexc
 # ---------------------------------------------------------------------------
 
 cdef inline void _prep(
-    const floating *z, Py_ssize_t r, Py_ssize_t k, floating *e, double *m, double *rest
+    const floating *z, Py_ssize_t r, Py_ssize_t k, floating *e, double *m, double *rest, int pf
 ) noexcept nogil:
     if floating is double:
-        skx_softmax_prep_d(z, r, k, e, m, rest)
+        skx_softmax_prep_d(z, r, k, e, m, rest, pf)
     else:
-        skx_softmax_prep_f(z, r, k, e, m, rest)
+        skx_softmax_prep_f(z, r, k, e, m, rest, pf)
 
 
 cdef void _softmax_chunk(
@@ -232,6 +235,7 @@ cdef void _softmax_chunk(
     floating *e,            # scratch, skx_scratch_size(k) entries
     floating *g,            # OUT (r, k) gradient, or NULL
     floating *loss_out,     # OUT (r,)
+    int pf,                 # IN whether the chunk after next is this caller's (prefetch)
 ) noexcept nogil:
     """Softmax cross entropy and its gradient for a chunk of r rows.
 
@@ -262,12 +266,12 @@ cdef void _softmax_chunk(
 
     if t == NULL and smoothing == 0.0:
         if floating is double:
-            skx_softmax_hard_d(z, y, r, k, sw, cw, e, g, loss_out)
+            skx_softmax_hard_d(z, y, r, k, sw, cw, e, g, loss_out, pf)
         else:
-            skx_softmax_hard_f(z, y, r, k, sw, cw, e, g, loss_out)
+            skx_softmax_hard_f(z, y, r, k, sw, cw, e, g, loss_out, pf)
         return
 
-    _prep(z, r, k, e, m, rest)
+    _prep(z, r, k, e, m, rest, pf)
     skx_softmax_rows(rest, r, inv, lse1)
     for i in range(r):
         zi = z + i * k
@@ -303,6 +307,7 @@ cdef void _softmax_hessp_chunk(
     const floating *v,      # IN (r, k) directions
     floating *e,            # scratch, skx_scratch_size(k) entries
     floating *hv,           # OUT (r, k)
+    int pf,                 # IN whether the chunk after next is this caller's (prefetch)
 ) noexcept nogil:
     """(H v)_c = w S (p_c v_c - p_c (p . v)), H = w S (diag(p) - p p^T), for a chunk.
 
@@ -316,7 +321,7 @@ cdef void _softmax_hessp_chunk(
     cdef const floating *vi
     cdef double inv, tc, S, pv, ws
     cdef double a = 1.0 - smoothing, b = smoothing / k
-    _prep(z, r, k, e, m, rest)
+    _prep(z, r, k, e, m, rest, pf)
     for i in range(r):
         hi = hv + i * k
         ei = e + i * k
@@ -348,9 +353,15 @@ cdef void _softmax_range(
 ) noexcept nogil:
     """Chunks c0..c1-1: loss and gradient, or (``vector`` given) H v into ``hessp``."""
     cdef Py_ssize_t R = skx_chunk_rows(k), ch, i0, r
+    cdef int pf
     for ch in range(c0, c1):
         i0 = ch * R
         r = min(R, n - i0)
+        # Memory two chunks ahead is fetched while this one is computed, when
+        # those rows are this range's: a thread fetching (for writing) the
+        # rows another thread claimed would move their cache lines between
+        # the cores twice (two threads ran 1.5-1.7x one's speed, 1.8-1.9x now).
+        pf = ch + 2 < c1
         if vector != NULL:
             _softmax_hessp_chunk(
                 raw + i0 * k,
@@ -358,7 +369,7 @@ cdef void _softmax_range(
                 target + i0 * k if target != NULL else NULL,
                 r, k,
                 sw + i0 if sw != NULL else NULL,
-                cw, smoothing, vector + i0 * k, e, hessp + i0 * k,
+                cw, smoothing, vector + i0 * k, e, hessp + i0 * k, pf,
             )
         else:
             _softmax_chunk(
@@ -369,7 +380,7 @@ cdef void _softmax_range(
                 sw + i0 if sw != NULL else NULL,
                 cw, smoothing, e,
                 grad + i0 * k if grad != NULL else NULL,
-                loss + i0,
+                loss + i0, pf,
             )
 
 
@@ -382,6 +393,9 @@ cdef int _softmax_run(
     -1 when a scratch cannot be allocated (the outputs are then incomplete)."""
     cdef Py_ssize_t n_chunks = (n + skx_chunk_rows(k) - 1) // skx_chunk_rows(k)
     cdef Py_ssize_t size = skx_scratch_size(k), c0, c1
+    # Claims never change a result (each row is computed alone), only speed.
+    cdef Py_ssize_t per_thread = n_chunks // (8 * max(n_threads, 1))
+    cdef Py_ssize_t claim = max(1, min(<Py_ssize_t> SOFTMAX_CLAIM, per_thread))
     cdef floating *e
     # Shared (an element write is not made thread-private, a variable is): a
     # flag, and the next chunk to claim.
@@ -404,10 +418,10 @@ cdef int _softmax_run(
             failed[0] = 1
         else:
             while True:
-                c0 = skx_claim(&next_chunk[0], CLAIM)
+                c0 = skx_claim(&next_chunk[0], claim)
                 if c0 >= n_chunks:
                     break
-                c1 = min(c0 + CLAIM, n_chunks)
+                c1 = min(c0 + claim, n_chunks)
                 _softmax_range(raw, y, target, n, k, sw, cw, smoothing, vector, grad, loss,
                                hessp, c0, c1, e)
             free(e)

@@ -33,7 +33,10 @@
 #include <string.h>
 
 /* Rows of the softmax kernels' chunks: at most this many. */
-#define SKX_MAX_ROWS 128
+#define SKX_MAX_ROWS 256
+#ifndef SKX_CHUNK_SCORES
+#define SKX_CHUNK_SCORES 2048
+#endif
 
 /* Prefetches into the outer caches (prefetcht2): measured on an AMD EPYC
    (Zen 4) with huge pages, they hide more of the memory than prefetches into
@@ -146,9 +149,9 @@ typedef struct {
                            const char *, char *);
     void (*softmax_rows)(const double *, ptrdiff_t, double *, double *);
     void (*softmax_hard_d)(const double *, const ptrdiff_t *, ptrdiff_t, ptrdiff_t,
-                           const double *, const double *, double *, double *, double *);
+                           const double *, const double *, double *, double *, double *, int);
     void (*softmax_hard_f)(const float *, const ptrdiff_t *, ptrdiff_t, ptrdiff_t,
-                           const double *, const double *, float *, float *, float *);
+                           const double *, const double *, float *, float *, float *, int);
     int (*sigmoid_d)(const double *, const double *, ptrdiff_t, const double *,
                       const double *, double, double, double *, double *, double *);
     int (*sigmoid_f)(const float *, const float *, ptrdiff_t, const double *,
@@ -229,22 +232,23 @@ static int skx_simd_current(void) { return skx_isa; }
 static int skx_simd_available(void) { return skx_simd_best(); }
 
 /* The calls, through the table. */
+/* pf: the chunk after next (r rows of k) is the caller's to fetch ahead. */
 static inline void skx_softmax_prep_d(const double *z, ptrdiff_t r, ptrdiff_t k, double *e,
-                                      double *m, double *rest)
-{ skx_k.softmax_prep_d(z, r, k, e, m, rest, (const char *)(z + 2 * r * k), NULL); }
+                                      double *m, double *rest, int pf)
+{ skx_k.softmax_prep_d(z, r, k, e, m, rest, pf ? (const char *)(z + 2 * r * k) : NULL, NULL); }
 static inline void skx_softmax_prep_f(const float *z, ptrdiff_t r, ptrdiff_t k, float *e,
-                                      double *m, double *rest)
-{ skx_k.softmax_prep_f(z, r, k, e, m, rest, (const char *)(z + 2 * r * k), NULL); }
+                                      double *m, double *rest, int pf)
+{ skx_k.softmax_prep_f(z, r, k, e, m, rest, pf ? (const char *)(z + 2 * r * k) : NULL, NULL); }
 static inline void skx_softmax_rows(const double *rest, ptrdiff_t r, double *inv, double *lse1)
 { skx_k.softmax_rows(rest, r, inv, lse1); }
 static inline void skx_softmax_hard_d(const double *z, const ptrdiff_t *y, ptrdiff_t r,
                                       ptrdiff_t k, const double *sw, const double *cw,
-                                      double *e, double *g, double *loss)
-{ skx_k.softmax_hard_d(z, y, r, k, sw, cw, e, g, loss); }
+                                      double *e, double *g, double *loss, int pf)
+{ skx_k.softmax_hard_d(z, y, r, k, sw, cw, e, g, loss, pf); }
 static inline void skx_softmax_hard_f(const float *z, const ptrdiff_t *y, ptrdiff_t r,
                                       ptrdiff_t k, const double *sw, const double *cw,
-                                      float *e, float *g, float *loss)
-{ skx_k.softmax_hard_f(z, y, r, k, sw, cw, e, g, loss); }
+                                      float *e, float *g, float *loss, int pf)
+{ skx_k.softmax_hard_f(z, y, r, k, sw, cw, e, g, loss, pf); }
 static inline int skx_sigmoid_d(const double *z, const double *t, ptrdiff_t m,
                                  const double *wp, const double *wn, double ta, double tb,
                                  double *loss, double *grad, double *hess)
@@ -278,7 +282,7 @@ static inline ptrdiff_t skx_gather_rows_f(const float *p, const int64_t *y, ptrd
    SKX_MAX_ROWS, at least 1. */
 static inline ptrdiff_t skx_chunk_rows(ptrdiff_t k)
 {
-    ptrdiff_t r = 1024 / (k > 0 ? k : 1);
+    ptrdiff_t r = SKX_CHUNK_SCORES / (k > 0 ? k : 1);
     return r < 1 ? 1 : r > SKX_MAX_ROWS ? SKX_MAX_ROWS : r;
 }
 

@@ -434,15 +434,16 @@ static void SKX_FN(softmax_rows)(const double *rest, ptrdiff_t r, double *inv, d
 #define SKX_SOFTMAX_HARD(NAME, PREP, T, VT, WT, vt_set1, vt_load, vt_load_n, vt_store, vt_store_n, vt_mul) \
 static void SKX_FN(NAME)(                                                       \
     const T *z, const ptrdiff_t *y, ptrdiff_t r, ptrdiff_t k, const double *sw, \
-    const double *cw, T *e, T *g, T *loss)                                     \
+    const double *cw, T *e, T *g, T *loss, int pf)                             \
 {                                                                             \
     double m[SKX_MAX_ROWS + 8], rest[SKX_MAX_ROWS + 8], wc[SKX_MAX_ROWS + 8];  \
     double zy[SKX_MAX_ROWS + 8], ey[SKX_MAX_ROWS + 8], lv[SKX_MAX_ROWS + 8];   \
     const ptrdiff_t whole = k - k % WT, tail = k - whole;                       \
     ptrdiff_t i, c;                                                            \
-    /* the chunk after next is fetched meanwhile (rows of k like this one's) */ \
-    SKX_FN(PREP)(z, r, k, e, m, rest, (const char *)(z + 2 * r * k),           \
-                 g != NULL ? (char *)(g + 2 * r * k) : NULL);                  \
+    /* the chunk after next is fetched meanwhile (rows of k like this one's), \
+       when it is the caller's too (pf): another thread's would cost both */    \
+    SKX_FN(PREP)(z, r, k, e, m, rest, pf ? (const char *)(z + 2 * r * k) : NULL, \
+                 pf && g != NULL ? (char *)(g + 2 * r * k) : NULL);            \
     /* Each row's weight, score and exponential of its class, */              \
     for (i = 0; i < r; i++) {                                                  \
         const ptrdiff_t yi = y[i];                                             \
