@@ -215,3 +215,48 @@ def newton_cd_sweeps(
             if biggest <= tol:
                 break
     return sweep, biggest
+
+
+def explicit_cd(
+    const double[:, ::1] H,     # IN (p, p) the Hessian, symmetric
+    const double[::1] g,        # IN (p,) the gradient of the smooth part
+    const double[::1] w,        # IN (p,) the point
+    double[::1] D,              # INOUT (p,) the step, from 0
+    double[::1] HD,             # INOUT (p,) H D, from 0
+    Py_ssize_t n_penalised,     # the first n_penalised coordinates carry the L1 term
+    double l1,
+    Py_ssize_t max_sweeps,
+    double tol,
+):
+    """Coordinate descent on ``g.D + 1/2 D.H.D + l1 |w + D|`` with H explicit
+    (newton-cd when its Hessian is formed: few coefficients, many rows, or
+    dask arrays).  Cyclic sweeps until the largest ``|change| * H_jj`` of a
+    sweep is at most ``tol``; returns the number of sweeps.  H symmetric: a
+    coordinate's change updates ``H D`` from its row (contiguous)."""
+    cdef Py_ssize_t p = w.shape[0], j, i, sweep, done = 0
+    cdef double a, grad, old, new, delta, biggest
+    with nogil:
+        for sweep in range(max_sweeps):
+            biggest = 0.0
+            for j in range(p):
+                a = H[j, j]
+                if not a > 0.0:
+                    continue
+                grad = g[j] + HD[j]
+                old = w[j] + D[j]
+                if j < n_penalised:
+                    new = _soft(old - grad / a, l1 / a)
+                else:
+                    new = old - grad / a
+                delta = new - old
+                if delta == 0.0:
+                    continue
+                D[j] = new - w[j]
+                for i in range(p):
+                    HD[i] += delta * H[j, i]
+                if fabs(delta) * a > biggest:
+                    biggest = fabs(delta) * a
+            done = sweep + 1
+            if biggest <= tol:
+                break
+    return done

@@ -981,6 +981,21 @@ class LinearModelLoss:
             H[diag, diag] += self.l2
         return f, grad, _sym(H)
 
+    def sampled_hessian(self, w):
+        """``(f, grad, H)`` with H from the row sample of :meth:`hessp`'s products
+        (:meth:`_hessian_sample`), scaled to the whole; f and grad exact.  The
+        exact :meth:`hessian` where there is no sample (small or sparse data,
+        skewed weights).  What newton-cd's explicit variant runs on."""
+        chunks, scale = self._hessian_sample()
+        if chunks is self._chunks:
+            return self.hessian(w)
+        f, grad, H = self.hessian(w, rows=chunks)
+        H *= scale
+        if self.l2:
+            diag = np.arange(self.n_features * self.n_outputs)
+            H[diag, diag] += self.l2
+        return f, grad, H
+
     # -- mini-batches ----------------------------------------------------------
 
     def batch_loss_gradient(self, w, rows, l2):

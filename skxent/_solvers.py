@@ -624,6 +624,10 @@ def newton_cd(
     """
     from ._cd import newton_cd_sweeps
 
+    if explicit_suits(loss):
+        return newton_cd_explicit(
+            loss, w0, max_iter=max_iter, tol=tol, callback=callback, min_iter=min_iter
+        )
     result = _newton_cd(
         loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps, min_iter
     )
@@ -728,70 +732,84 @@ EXPLICIT_CD_MAX_DOF = 2000
 
 def _explicit_cd(H, g, w, n_penalised, l1, max_sweeps, tol):
     """Coordinate descent on gᵀD + ½ DᵀHD + l1 |w + D| over the penalised
-    coordinates (the intercepts without the l1 term), with H explicit."""
-    D = np.zeros_like(w)
-    HD = np.zeros_like(w)
-    diag = np.diag(H).copy()
-    for _ in range(max_sweeps):
-        biggest = 0.0
-        for j in range(w.shape[0]):
-            a = diag[j]
-            if not a > 0:
-                continue
-            grad = g[j] + HD[j]
-            old = w[j] + D[j]
-            if j < n_penalised:
-                x = old - grad / a
-                new = np.sign(x) * max(abs(x) - l1 / a, 0.0)
-            else:
-                new = old - grad / a
-            delta = new - old
-            if delta == 0.0:
-                continue
-            D[j] = new - w[j]
-            HD += delta * H[:, j]
-            biggest = max(biggest, abs(delta) * a)
-        if biggest <= tol:
-            break
+    coordinates (the intercepts without the l1 term), with H explicit: the
+    Cython kernel :func:`skxent._cd.explicit_cd`."""
+    from ._cd import explicit_cd
+
+    H = np.ascontiguousarray(H, dtype=np.float64)
+    D = np.zeros(w.shape[0])
+    explicit_cd(
+        H, np.ascontiguousarray(g, dtype=np.float64), np.ascontiguousarray(w, dtype=np.float64),
+        D, np.zeros(w.shape[0]), n_penalised, float(l1), int(max_sweeps), float(tol),
+    )  # fmt: skip
     return D
 
 
-def newton_cd_explicit(loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=100):
+def explicit_suits(loss):
+    """Whether in-memory newton-cd forms its Hessian (:func:`newton_cd_explicit`).
+
+    Dense X, at most 256 coefficients and at least 10 000 rows: a pass over X
+    for the gradient, the Hessian from a row sample, and coordinate descent on
+    the explicit (p x p) model, where sweeps over X's columns would read all of
+    X each time (on ``make_classification(2e5, 50)`` with correlated
+    features, 6 iterations of 0.03 s against 8 of 0.12 s).
+    """
+    return (
+        not loss.sparse
+        and hasattr(loss, "sampled_hessian")
+        and loss.n_dof <= 256
+        and loss.n_samples >= 10_000
+    )
+
+
+def newton_cd_explicit(
+    loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=1000, min_iter=1
+):
     """:func:`_newton_cd_explicit`, its softmax intercepts centred as newton_cd's."""
-    result = _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps)
+    result = _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps, min_iter)
     _centre_intercepts(loss, result.w)
     return result
 
 
-def _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps):
-    """Proximal Newton with the Hessian on the client, for data the solver cannot
-    read by columns (dask arrays): each iteration one pass for the gradient
-    and Hessian (:meth:`hessian`), coordinate descent on the explicit
-    quadratic model plus the L1 penalty, and a line search on the whole
-    objective.  For at most :data:`EXPLICIT_CD_MAX_DOF` coefficients.  Stops on
-    the least-norm subgradient, as :func:`newton_cd`.
+def _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps, min_iter=1):
+    """Proximal Newton with the Hessian formed: each evaluation one pass for
+    the gradient and Hessian, coordinate descent on the explicit quadratic
+    model plus the L1 penalty (inner tolerance a hundredth of the current
+    violation: its sweeps cost next to nothing), and a line search on the
+    whole objective whose full step gets the Hessian too (the usual case then
+    needs no other pass).  For dask arrays (the solver cannot read them by
+    columns) and for few coefficients and many rows; on large data the
+    Hessian comes from a row sample (``sampled_hessian``; the gradient stays
+    exact).  At most :data:`EXPLICIT_CD_MAX_DOF` coefficients.  Stops on the
+    least-norm subgradient, as :func:`newton_cd`.
     """
     l1 = loss.l1
     n_penalised = loss.n_outputs * loss.n_features
+    hessian = getattr(loss, "sampled_hessian", loss.hessian)
     w = np.array(w0, dtype=np.float64)
-    f, g, H = loss.hessian(w)
+    f, g, H = hessian(w)
     stalled = 0
     eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
     for n_iter in range(1, max_iter + 1):
         sub = min_norm_subgradient(loss, w, g)
         violation = float(np.abs(sub).max())
-        if violation <= tol and n_iter > 1:
+        if violation <= tol and n_iter > min_iter:
             return SolverResult(w, n_iter - 1)
-        D = _explicit_cd(H, g, w, n_penalised, l1, max_sweeps, 0.1 * violation)
+        D = _explicit_cd(H, g, w, n_penalised, l1, max_sweeps, 0.01 * violation)
         F0 = f + loss.l1_penalty(w)
         slope = float(g @ D) + l1 * (
             float(np.abs(w[:n_penalised] + D[:n_penalised]).sum())
             - float(np.abs(w[:n_penalised]).sum())
         )
-        t, accepted = 1.0, None
+        t, accepted, evaluated = 1.0, None, None
         for _ in range(30):
             w_t = w + D if t == 1.0 else w + t * D
-            F_t = loss.loss(w_t) + loss.l1_penalty(w_t)
+            if t == 1.0:
+                evaluated = hessian(w_t)
+                F_t = evaluated[0] + loss.l1_penalty(w_t)
+            else:
+                evaluated = None
+                F_t = loss.loss(w_t) + loss.l1_penalty(w_t)
             if F_t <= F0 + 1e-4 * t * min(slope, 0.0) or F_t <= F0 + eps_f * max(1.0, abs(F0)):
                 accepted = w_t
                 stalled += F_t > F0 - eps_f * max(1.0, abs(F0))
@@ -800,7 +818,7 @@ def _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps):
         if accepted is None:
             return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
         w = accepted
-        f, g, H = loss.hessian(w)
+        f, g, H = evaluated if evaluated is not None else hessian(w)
         end = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback)
         if end is not None:
             return end

@@ -259,3 +259,38 @@ def test_verbose_prints_the_optimality_violation():
     assert len(lines) == clf.n_iter_[0]
     last = float(lines[-1].split("max|grad|")[1].split()[0])
     assert last <= 1e-8
+
+
+@pytest.mark.parametrize(
+    "n_classes, l1_ratio, weighted, n",
+    [(2, 0.5, True, 12_000), (3, 1.0, False, 12_000), (2, 1.0, False, 45_000)],
+)
+def test_formed_hessian_on_many_rows_reaches_saga_optimum(n_classes, l1_ratio, weighted, n):
+    # 12 000 rows and few coefficients: newton-cd forms its Hessian (from a row
+    # sample where the rows are many) and runs coordinate descent on it; the
+    # same optimum, optimality conditions and exact zeros as above.
+    from skxent._linear_loss import LinearModelLoss
+    from skxent._solvers import explicit_suits
+
+    X, y = _data(n_classes, n=n, d=8, seed=5)
+    sw = np.random.default_rng(2).uniform(0.5, 2, X.shape[0]) if weighted else None
+    link, K = ("softmax", n_classes) if n_classes > 2 else ("sigmoid", 1)
+    loss = LinearModelLoss(X, y if K > 1 else y.astype(float), link=link, n_outputs=K)
+    assert explicit_suits(loss)
+    # 45 000 rows: the Hessian from every 2nd row (the gradient from all).
+    assert (loss._hessian_sample()[0] is not loss._chunks) == (n >= 40_000)
+    C = 0.002
+    ours = CrossEntropyClassifier(l1_ratio=l1_ratio, C=C, tol=1e-10).fit(X, y, sample_weight=sw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        saga = LogisticRegression(
+            solver="saga", l1_ratio=l1_ratio, C=C, tol=1e-12, max_iter=20_000
+        ).fit(X, y, sample_weight=sw)
+    f_ours = _objective(X, y, ours.coef_, ours.intercept_, C, l1_ratio, sw)
+    f_saga = _objective(X, y, saga.coef_, saga.intercept_, C, l1_ratio, sw)
+    assert f_ours <= f_saga * (1 + 1e-8)
+    assert f_saga <= f_ours * (1 + 1e-8)
+    assert _violation(X, y, ours.coef_, ours.intercept_, C, l1_ratio, sw) <= 1e-6
+    forced = _forced_zeros(X, y, ours.coef_, ours.intercept_, C, l1_ratio, sw)
+    assert forced.any()
+    assert_array_equal(ours.coef_[forced], 0.0)

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
@@ -115,3 +115,34 @@ def test_hessian_of_a_row_sample_is_the_sum_over_those_rows(link, K):
             a = s * P[:, c] * (1 - P[:, c])
             H_ref[np.ix_(pos[c], pos[c])] = (Xt * a[:, None]).T @ Xt
     assert_allclose(H, H_ref, rtol=1e-12, atol=1e-15)
+
+
+def test_explicit_coordinate_descent_solves_its_lasso_model():
+    # min_D g.D + 1/2 D.H.D + l1 |w + D| (the last coordinate unpenalised):
+    # at the result the model's least-norm subgradient, computed here with
+    # numpy, is below the sweep tolerance's order, and the L1 coordinates the
+    # conditions put at zero are exactly zero.
+    from skxent._cd import explicit_cd
+
+    rng = np.random.default_rng(4)
+    p = 12
+    A = rng.normal(size=(p, 3 * p))
+    H = A @ A.T / (3 * p) + 0.05 * np.eye(p)
+    g, w = rng.normal(size=p), rng.normal(scale=0.1, size=p)
+    l1 = 1.0
+    D, HD = np.zeros(p), np.zeros(p)
+    sweeps = explicit_cd(H, g, w, D, HD, p - 1, l1, 10_000, 1e-13)
+    assert 1 < sweeps < 10_000
+    assert_allclose(HD, H @ D, rtol=1e-12, atol=1e-14)
+    x = w + D
+    grad = g + H @ D
+    pen = x[: p - 1]
+    sub = np.where(
+        pen != 0, grad[: p - 1] + l1 * np.sign(pen),
+        np.sign(grad[: p - 1]) * np.maximum(np.abs(grad[: p - 1]) - l1, 0.0),
+    )  # fmt: skip
+    assert np.abs(sub).max() < 1e-10
+    assert abs(grad[-1]) < 1e-10
+    inside = np.abs(grad[: p - 1]) < l1 * (1 - 1e-6)
+    assert inside.any()
+    assert_array_equal(x[: p - 1][inside], 0.0)
