@@ -561,12 +561,34 @@ class DaskLinearModelLoss:
         n = len(self.blocks)
         extra = [] if per_block is None else [list(per_block)]
         if self._futures is not None:
-            # Persisted data on a distributed cluster: tasks on the blocks'
-            # futures, sent in one message, with no graph to build and no
-            # arguments to hash (a round trip is most of an evaluation).
-            client, xs, states = self._futures
-            repeated = [[a] * n for a in (self.spec, *args)]
-            return client.gather(client.map(func, xs, states, *repeated, *extra, pure=False))
+            # Persisted data on a distributed cluster: one task per worker,
+            # on the futures of the blocks it holds (a round trip costs less
+            # with fewer tasks: 11 ms for 2 against 18 ms for 8 on two local
+            # workers, most of an evaluation), no graph to build and no
+            # arguments to hash.  Each task returns its blocks' parts; they
+            # are added here in block order, as always.
+            client, xs, states, groups = self._futures
+            per = None if per_block is None else list(per_block)
+            tasks = [
+                client.submit(
+                    _blocks_call,
+                    func,
+                    [xs[i] for i in rows],
+                    [states[i] for i in rows],
+                    self.spec,
+                    args,
+                    None if per is None else [per[i] for i in rows],
+                    workers=None if worker is None else [worker],
+                    allow_other_workers=True,
+                    pure=False,
+                )  # fmt: skip
+                for worker, rows in groups
+            ]
+            out = [None] * n
+            for (_, rows), parts in zip(groups, client.gather(tasks)):
+                for i, part in zip(rows, parts):
+                    out[i] = part
+            return out
         import dask
 
         task = dask.delayed(func, pure=True)
@@ -668,9 +690,18 @@ class DaskLinearModelLoss:
         return point.curvature
 
 
+def _blocks_call(func, Xs, states, spec, args, per):
+    """``func`` on several blocks of one worker, in their order: the parts."""
+    return [
+        func(X, state, spec, *args, *(() if per is None else (per[j],)))
+        for j, (X, state) in enumerate(zip(Xs, states))
+    ]
+
+
 def _futures_of_blocks(blocks):
-    """``(client, X futures, state futures)`` when every block of X and every
-    state is held by a distributed cluster (persisted), else None."""
+    """``(client, X futures, state futures, groups)`` when every block of X and
+    every state is held by a distributed cluster (persisted), else None;
+    ``groups`` lists ``(worker, block numbers)``: where X's blocks are."""
     try:
         from distributed import futures_of, get_client
 
@@ -684,7 +715,12 @@ def _futures_of_blocks(blocks):
             if len(futures) != 1 or futures[0].key != obj.key:
                 return None  # computed at each evaluation
             out.append(futures[0])
-    return client, xs, states
+    where = client.who_has(xs)
+    groups = {}
+    for i, f in enumerate(xs):
+        holders = sorted(where.get(f.key, ()))
+        groups.setdefault(holders[0] if holders else None, []).append(i)
+    return client, xs, states, [(w, rows) for w, rows in groups.items()]
 
 
 def dask_compute():

@@ -328,3 +328,27 @@ def test_block_checks_name_the_bad_row_and_pass_huge_finite_rows():
                                   False, np.float64)  # fmt: skip
     assert_array_equal(summary["labels"], [-3, 5, 7])
     assert_array_equal(summary["label_mass"], [2.0, 3.0, 1.0])
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_persisted_blocks_are_evaluated_per_worker_with_the_in_memory_result(client, n_classes):
+    # Persisted data: one task per worker on the blocks it holds; the parts
+    # are still added in block order, so the fit is the in-memory one.
+    from skxent.classifier import _dask_objective
+
+    X, y, sw = _problem(n_classes, n=24_000, blocks=6)
+    X, y, sw = client.persist([X, y, sw])
+    distributed.wait([X, y, sw])
+    loss = _dask_objective(CrossEntropyClassifier(), X, y, sw)[0]
+    _, xs, _, groups = loss._futures
+    assert sorted(i for _, rows in groups for i in rows) == list(range(len(xs)))
+    where = client.who_has(xs)
+    for worker, rows in groups:
+        assert all(worker in where[xs[i].key] for i in rows)
+    Xm, ym, swm = client.compute([X, y, sw], sync=True)
+    kw = dict(tol=1e-10, max_iter=500)
+    dist = CrossEntropyClassifier(**kw).fit(X, y, sample_weight=sw)
+    mem = CrossEntropyClassifier(**kw).fit(Xm, ym, sample_weight=swm)
+    assert _objective(Xm, ym, swm, dist) == pytest.approx(_objective(Xm, ym, swm, mem), rel=1e-10)
+    assert_allclose(dist.coef_, mem.coef_, rtol=0, atol=1e-8)
+    assert_allclose(dist.intercept_, mem.intercept_, rtol=0, atol=1e-8)
