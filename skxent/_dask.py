@@ -11,6 +11,7 @@ dask array is seen; it is the optional extra ``skxent[dask]``.
 
 import contextlib
 import functools
+import threading
 
 import numpy as np
 
@@ -342,6 +343,12 @@ class _BlockSpec:
         self.__dict__.update(kwargs)
 
 
+# Taking a block's objective out of its state and putting it back: one task
+# at a time per process (two fits whose tasks share a state may run at once on
+# a worker with several threads).
+_STATE_LOCK = threading.Lock()
+
+
 class _BlockState:
     """One block's encoded targets and weights, kept on its worker for the fit.
 
@@ -389,7 +396,8 @@ def _block_objective(X, state, spec):
 
     from ._linear_loss import LinearModelLoss
 
-    cached, state._objective = state._objective, None
+    with _STATE_LOCK:
+        cached, state._objective = state._objective, None
     if cached is not None and cached[0]() is X:
         loss = cached[1]
         loss.X = _as_float(X, spec.dtype)
@@ -418,7 +426,8 @@ def _objective_of(X, state, spec):
         # that dask would free (X made again at every evaluation, not
         # persisted); the same block, still alive, is attached again.
         loss.X = None
-        state._objective = (loss._source, loss)
+        with _STATE_LOCK:
+            state._objective = (loss._source, loss)
 
 
 def block_loss_gradient(X, state, spec, w, curvature):
