@@ -966,7 +966,8 @@ class LinearModelLoss:
             grad = self._assemble(w, res[1], res[2] if self.fit_intercept else None)
         else:
             f, grad = self.loss_gradient(w)
-            res = self.runner.fold(part, rows)
+            # No row at all (a short block of a sample): H is zero.
+            res = self.runner.fold(part, rows) if rows else (0.0, 0.0, 0.0)
         # Into the flat layout: W (d, K) in C order, then the K intercepts.
         H = np.zeros((self.n_dof, self.n_dof))
         idx = [np.arange(p1) * K + c for c in range(K)]

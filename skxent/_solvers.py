@@ -621,6 +621,10 @@ def newton_cd(
     (:func:`min_norm_subgradient`) is at most ``tol``: the optimality
     conditions, on the scale of the gradient tolerance of the smooth solvers.
     The callback receives that subgradient as its gradient.
+
+    Few coefficients and many dense rows (:func:`explicit_suits`) go to
+    :func:`newton_cd_explicit` instead, with its own sweep limit and inner
+    tolerance (``max_sweeps`` and ``inner_factor`` do not apply there).
     """
     from ._cd import newton_cd_sweeps
 

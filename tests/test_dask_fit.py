@@ -352,3 +352,20 @@ def test_persisted_blocks_are_evaluated_per_worker_with_the_in_memory_result(cli
     assert _objective(Xm, ym, swm, dist) == pytest.approx(_objective(Xm, ym, swm, mem), rel=1e-10)
     assert_allclose(dist.coef_, mem.coef_, rtol=0, atol=1e-8)
     assert_allclose(dist.intercept_, mem.intercept_, rtol=0, atol=1e-8)
+
+
+def test_a_block_without_a_sampled_row_adds_no_curvature():
+    # Stride 3 on 60 000 rows: the one-row block at row 30 001 holds no
+    # multiple of 3, so it has no sampled row; its H part is zero and the fit
+    # is the in-memory one (found by the reviewer: it raised a TypeError).
+    import dask
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60_000, 4))
+    y = (X[:, 0] + rng.standard_normal(60_000) > 0).astype(int)
+    chunks = (30_001, 1, 29_998)
+    Xd, yd = da.from_array(X, chunks=(chunks, 4)), da.from_array(y, chunks=(chunks,))
+    with dask.config.set(scheduler="threads"):
+        dist = CrossEntropyClassifier(solver="newton-cholesky", tol=1e-10).fit(Xd, yd)
+    mem = CrossEntropyClassifier(solver="newton-cholesky", tol=1e-10).fit(X, y)
+    assert_allclose(dist.coef_, mem.coef_, rtol=0, atol=1e-8)
