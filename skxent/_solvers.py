@@ -460,23 +460,37 @@ def min_norm_subgradient(loss, w, g):
     return out
 
 
-def _columns(X):
+def _kept_columns(loss):
+    """A CSR X's columns as the objective keeps them for its ``X^T G`` products
+    (X^T as CSR is X as CSC, with sorted indices), or None: one conversion per
+    fit serves the products, the coordinate descent and the curvatures."""
+    if getattr(loss, "_csr", None) is None or not hasattr(loss, "_transposed"):
+        return None
+    return loss._transposed()
+
+
+def _columns(X, csc_arrays=None):
     """X as newton-cd's kernel reads it: Fortran-ordered dense, or CSC with intp indices.
 
     Returns ``(dense, data, indices, indptr)``, the unused ones empty.  One copy
-    per fit at most (none for a Fortran-ordered array or an intp CSC matrix).
+    per fit at most (none for a Fortran-ordered array or an intp CSC matrix);
+    ``csc_arrays`` (data, indices, indptr with sorted indices) are X's CSC
+    form already made.
     """
     from scipy import sparse
 
     if sparse.issparse(X):
-        csc = X.tocsc()
-        csc.sort_indices()
-        empty = np.empty((0, 0), dtype=csc.dtype, order="F")
+        if csc_arrays is None:
+            csc = X.tocsc()
+            csc.sort_indices()
+            csc_arrays = (csc.data, csc.indices, csc.indptr)
+        data, indices, indptr = csc_arrays
+        empty = np.empty((0, 0), dtype=data.dtype, order="F")
         return (
             empty,
-            np.ascontiguousarray(csc.data),
-            np.ascontiguousarray(csc.indices, dtype=np.intp),
-            np.ascontiguousarray(csc.indptr, dtype=np.intp),
+            np.ascontiguousarray(data),
+            np.ascontiguousarray(indices, dtype=np.intp),
+            np.ascontiguousarray(indptr, dtype=np.intp),
         )
     dense = np.asfortranarray(X)
     none = np.empty(0, dtype=np.intp)
@@ -499,10 +513,13 @@ class _Squares:
     """X with its entries squared, made once per fit: the coordinates' curvatures
     ``sum_i x_ij^2 R_ci`` are one matrix product with it."""
 
-    def __init__(self, X):
+    def __init__(self, X, csc_arrays=None):
         from scipy import sparse
 
-        if sparse.issparse(X):
+        if csc_arrays is not None:  # X's CSC form, made already: its squares
+            data, indices, indptr = csc_arrays
+            self.X2 = sparse.csc_matrix((np.square(data), indices, indptr), shape=X.shape)
+        elif sparse.issparse(X):
             self.X2 = X.tocsc(copy=True)
             self.X2.data **= 2
         else:
@@ -647,8 +664,8 @@ def _newton_cd(
 ):
     l1, l2 = loss.l1, loss.l2
     K, d, n = loss.n_outputs, loss.n_features, loss.n_samples
-    dense, data, indices, indptr = _columns(loss.X)
-    squares = _Squares(loss.X)
+    dense, data, indices, indptr = _columns(loss.X, _kept_columns(loss))
+    squares = _Squares(loss.X, None if dense.size else (data, indices, indptr))
     w = np.array(w0, dtype=np.float64)
     f, g, point = loss.loss_gradient(w, return_raw=True)
     eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
