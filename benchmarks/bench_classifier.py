@@ -252,7 +252,7 @@ def run_case(case, dtype, args):
         f_star = objective(ref.coef_, ref.intercept_)
         zeros = float(np.mean(ref.coef_ == 0))
         if penalty[1]:
-            print(f"  optimum: {100 * zeros:.0f}% of the coefficients are 0")
+            print(f"  optimum: {100 * zeros:.1f}% of the coefficients are 0")
         rows = []
         for name, fit in contenders(case, args.solvers).items():
             if name == "newton-cholesky" and CASES[case]["n_classes"] > 2 and args.skip_slow:
