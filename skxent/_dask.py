@@ -466,16 +466,15 @@ def block_hessian(X, state, spec, w, sample):
     """(f, grad, H) of the block; with ``sample = (stride, first_row)`` H is
     the sum over the block's rows whose global number is a multiple of the
     stride, and the weight of those rows follows."""
-    from ._linear_loss import _CHUNK_BYTES
+    from ._linear_loss import _CHUNK_BYTES, strided_chunks
 
     with _objective_of(X, state, spec) as loss:
         if sample is None:
             return loss.hessian(w)
         stride, first_row = sample
-        n = loss.n_samples
-        start = -first_row % stride
-        step = stride * max(1, _CHUNK_BYTES // loss._row_bytes())
-        rows = [slice(i, min(i + step, n), stride) for i in range(start, n, step)]
+        rows = strided_chunks(
+            loss.n_samples, stride, _CHUNK_BYTES // loss._row_bytes(), start=-first_row % stride
+        )
         f, g, H = loss.hessian(w, rows=rows)
         mass = sum(float(loss.effective_weight(r).sum()) for r in rows)
         return f, g, H, mass
@@ -568,7 +567,7 @@ class DaskLinearModelLoss:
         """``func(X_b, state_b, spec, *args[, per_block[b]])`` for every block,
         in block order."""
         n = len(self.blocks)
-        extra = [] if per_block is None else [list(per_block)]
+        per = None if per_block is None else list(per_block)
         if self._futures is not None:
             # Persisted data on a distributed cluster: one task per worker,
             # on the futures of the blocks it holds (a round trip costs less
@@ -577,7 +576,6 @@ class DaskLinearModelLoss:
             # arguments to hash.  Each task returns its blocks' parts; they
             # are added here in block order, as always.
             client, xs, states, groups = self._futures
-            per = None if per_block is None else list(per_block)
             tasks = [
                 client.submit(
                     _blocks_call,
@@ -601,8 +599,12 @@ class DaskLinearModelLoss:
         import dask
 
         task = dask.delayed(func, pure=True)
-        rows = zip(*[[X for X, _ in self.blocks], [s for _, s in self.blocks], *extra])
-        return self.compute([task(X, state, self.spec, *args, *rest) for X, state, *rest in rows])
+        return self.compute(
+            [
+                task(X, state, self.spec, *args, *(() if per is None else (per[b],)))
+                for b, (X, state) in enumerate(self.blocks)
+            ]
+        )
 
     def init_coef(self):
         """Zero weights; intercepts at the optimum of the intercept-only model."""
@@ -668,16 +670,17 @@ class DaskLinearModelLoss:
         # The gradient stays exact, and so do the convergence test and the
         # solution; each evaluation costs a pass for f and grad only.  Rows
         # whose weight the sample misrepresents get the exact H.
-        n, n_sub = self.n_samples, max(20_000, 20 * self.n_dof)
-        stride = n // n_sub if self._sampled_hessian and n >= 2 * n_sub else 1
+        from ._linear_loss import fair_share, hessian_stride
+
+        n = self.n_samples
+        stride = hessian_stride(n, self.n_dof) if self._sampled_hessian else 1
         sample = [None if stride == 1 else (stride, first) for first in self.first_rows]
         parts = self._map(block_hessian, w, per_block=sample)
         f = self._add(parts, 0) + self.penalty(w)
         g, H = self._add(parts, 1), self._add(parts, 2)
         if stride > 1:
             share = self._add(parts, 3)
-            expected = len(range(0, n, stride)) / n
-            if not 0.5 * expected <= share <= 2.0 * expected:
+            if not fair_share(share, n, stride):
                 self._sampled_hessian = False
                 return self.hessian(w)
             H *= 1.0 / share

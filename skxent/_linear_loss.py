@@ -123,6 +123,28 @@ def _csr_arrays(X):
     return np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices), indptr
 
 
+def hessian_stride(n, n_dof):
+    """The stride m of the row sample that Hessians are estimated from: every
+    m-th row, about max(20000, 20 n_dof) rows; 1 (all rows) unless there are
+    at least twice as many."""
+    n_sub = max(20_000, 20 * n_dof)
+    return n // n_sub if n >= 2 * n_sub else 1
+
+
+def fair_share(share, n, stride):
+    """Whether the sampled rows' ``share`` of the weight is within a factor 2
+    of their share of the rows (else the weights are skewed: exact Hessians)."""
+    expected = len(range(0, n, stride)) / n
+    return 0.5 * expected <= share <= 2.0 * expected
+
+
+def strided_chunks(n, stride, rows_per_chunk, start=0):
+    """Row slices ``start, start + stride, ...`` below n, about
+    ``rows_per_chunk`` rows each (views of a dense X)."""
+    step = stride * max(1, rows_per_chunk)
+    return [slice(i, min(i + step, n), stride) for i in range(start, n, step)]
+
+
 class LinearModelLoss:
     r"""Cross entropy of ``X @ W + b`` plus an L2 penalty, as a function of ``w``.
 
@@ -741,17 +763,12 @@ class LinearModelLoss:
         if self._hsample is not None:
             return self._hsample
         n = self.n_samples
-        n_sub = max(20_000, 20 * self.n_dof)
+        m = hessian_stride(n, self.n_dof)
         sample = None
-        if n >= 2 * n_sub and not self.sparse:
-            m = n // n_sub
+        if m > 1 and not self.sparse:
             share = float(self.effective_weight(slice(0, n, m)).sum())
-            expected = len(range(0, n, m)) / n
-            # Skewed weights (most of the mass outside the sample): exact products.
-            if 0.5 * expected <= share <= 2.0 * expected:
-                per_chunk = max(1, _CHUNK_BYTES // self._row_bytes())
-                step = per_chunk * m
-                chunks = [slice(i, min(i + step, n), m) for i in range(0, n, step)]
+            if fair_share(share, n, m):
+                chunks = strided_chunks(n, m, _CHUNK_BYTES // self._row_bytes())
                 sample = (chunks, 1.0 / share)
         self._hsample = sample if sample is not None else (self._chunks, 1.0)
         return self._hsample
@@ -903,8 +920,7 @@ class LinearModelLoss:
         """
         n = self.n_samples
         m = max(1, n // max(20_000, 20 * self.n_features))
-        step = max(1, (_CHUNK_BYTES // 4) // self._row_bytes()) * m
-        return [slice(i, min(i + step, n), m) for i in range(0, n, step)]
+        return strided_chunks(n, m, (_CHUNK_BYTES // 4) // self._row_bytes())
 
     def hessian(self, w, rows=None):
         """``(f, grad, H)`` with the full Hessian H of shape (n_dof, n_dof).
