@@ -59,6 +59,10 @@ def main(argv=None):
     y = (X @ w + rng.logistic(size=args.n, chunks=rows) > 0).astype(int)
     X, y = client.persist([X, y])
     distributed.wait([X, y])
+    holders = client.who_has(X)
+    workers = client.scheduler_info()["workers"]
+    per_worker = sorted(sum(1 for w in holders.values() if w and w[0] == a) for a in workers)
+    print(f"  blocks of X per worker: {per_worker}")
     Xm, ym = client.compute([X, y], sync=True)
     objective = LinearModelLoss(Xm, ym.astype(float), link="sigmoid", n_outputs=1, C=1.0)
 
