@@ -363,12 +363,19 @@ def _dask_objective(estimator, X, y, sample_weight):
         )
     kind = "labels" if y_ndim == 1 else "matrix"
     compute = _dask.dask_compute()
-    summaries = compute(
-        [
-            dask.delayed(_dask.block_summary)(Xb, yb, sb, r, kind, multilabel, dtype)
-            for (Xb, yb, sb), r in zip(blocks, rows)
-        ]
-    )
+    summaries, actors = None, _dask.start_actors(blocks)
+    if actors is not None:  # persisted X: the checks on the workers' actors
+        try:
+            summaries = actors.call("summary", kind, multilabel, dtype, per_block=rows)
+        except Exception:
+            actors = None
+    if summaries is None:
+        summaries = compute(
+            [
+                dask.delayed(_dask.block_summary)(Xb, yb, sb, r, kind, multilabel, dtype)
+                for (Xb, yb, sb), r in zip(blocks, rows)
+            ]
+        )
     for summary in summaries:
         if summary["bad"] is not None:
             raise ValueError(summary["bad"])
@@ -430,7 +437,7 @@ def _dask_objective(estimator, X, y, sample_weight):
     objective = _dask.DaskLinearModelLoss(
         blocks, spec, n_samples=n_samples, n_features=n_features, n_outputs=n_outputs,
         link="sigmoid" if sigmoid else "softmax", mass=mass, C=estimator.C,
-        l1_ratio=estimator.l1_ratio, compute=compute, first_rows=rows,
+        l1_ratio=estimator.l1_ratio, compute=compute, first_rows=rows, actors=actors,
     )  # fmt: skip
     return objective, classes, names
 
@@ -768,6 +775,12 @@ class CrossEntropyClassifier(CallbackSupportMixin, _LinearCrossEntropyModel):
     def _fit_dask(self, X, y, sample_weight):
         """Fit on dask arrays: the data stay on the workers (see skxent._dask)."""
         loss, classes, names = _dask_objective(self, X, y, sample_weight)
+        try:
+            return self._fit_dask_objective(loss, classes, names, X, y)
+        finally:
+            loss.release()  # the workers drop the fit's actors
+
+    def _fit_dask_objective(self, loss, classes, names, X, y):
         solver = self.solver
         if solver in ("sgd", "adam"):
             raise NotImplementedError(

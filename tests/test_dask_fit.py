@@ -139,15 +139,16 @@ def test_a_block_with_nan_names_its_row(client):
 
 @pytest.mark.parametrize("persisted", [False, True])
 def test_a_worker_killed_mid_fit_changes_nothing(client, persisted):
-    # Persisted data are evaluated by tasks on their futures; a lost block is
-    # made again from its lineage.
+    # Persisted data are evaluated by one actor per worker; when a worker is
+    # lost the fit goes on with tasks, and a lost block is made again from
+    # its lineage.
     X, y, _ = _problem(4, n=400_000, d=20, blocks=8)
     if persisted:
         from skxent.classifier import _dask_objective
 
         X, y = client.persist([X, y])
         distributed.wait([X, y])
-        assert _dask_objective(CrossEntropyClassifier(), X, y, None)[0]._futures is not None
+        assert _dask_objective(CrossEntropyClassifier(), X, y, None)[0]._actors is not None
     reference = CrossEntropyClassifier(solver="lbfgs", tol=1e-8).fit(X, y)
     killed = {}
 
@@ -155,7 +156,10 @@ def test_a_worker_killed_mid_fit_changes_nothing(client, persisted):
         time.sleep(1.0)
         worker = sorted(client.scheduler_info()["workers"])[0]
         killed["at"] = time.perf_counter()
-        client.run(os._exit, 1, workers=[worker])
+        try:
+            client.run(os._exit, 1, workers=[worker])
+        except OSError:  # the connection to the worker closes: it is gone
+            pass
 
     killer = threading.Thread(target=kill)
     t0 = time.perf_counter()
@@ -332,19 +336,32 @@ def test_block_checks_name_the_bad_row_and_pass_huge_finite_rows():
 
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_persisted_blocks_are_evaluated_per_worker_with_the_in_memory_result(client, n_classes):
-    # Persisted data: one task per worker on the blocks it holds; the parts
-    # are still added in block order, so the fit is the in-memory one.
+    # Persisted data: one actor per worker on the blocks it holds, or (when
+    # an actor fails) one task per worker; the parts are added in block order
+    # either way, so both give the same numbers, and the fit is the in-memory one.
     from skxent.classifier import _dask_objective
 
     X, y, sw = _problem(n_classes, n=24_000, blocks=6)
     X, y, sw = client.persist([X, y, sw])
     distributed.wait([X, y, sw])
     loss = _dask_objective(CrossEntropyClassifier(), X, y, sw)[0]
-    _, xs, _, groups = loss._futures
-    assert sorted(i for _, rows in groups for i in rows) == list(range(len(xs)))
+    xs = [b[0] for b in loss._data]
     where = client.who_has(xs)
+    for rows, actor in zip(loss._actors.groups, loss._actors.futures):
+        worker = client.who_has(actor)[actor.key][0]
+        assert all(worker in where[xs[i].key] for i in rows)
+    assert sorted(i for rows in loss._actors.groups for i in rows) == list(range(len(xs)))
+    w = np.random.default_rng(0).normal(size=loss.n_dof)
+    by_actors = loss.loss_gradient(w + 0.1)
+    loss.release()
+    loss._tasks()
+    _, _, _, groups = loss._futures
+    assert sorted(i for _, rows in groups for i in rows) == list(range(len(xs)))
     for worker, rows in groups:
         assert all(worker in where[xs[i].key] for i in rows)
+    by_tasks = loss.loss_gradient(w + 0.1)
+    assert by_tasks[0] == by_actors[0]
+    assert_array_equal(by_tasks[1], by_actors[1])
     Xm, ym, swm = client.compute([X, y, sw], sync=True)
     kw = dict(tol=1e-10, max_iter=500)
     dist = CrossEntropyClassifier(**kw).fit(X, y, sample_weight=sw)
