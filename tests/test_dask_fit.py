@@ -316,6 +316,40 @@ def test_block_objective_is_kept_between_evaluations_without_its_block():
     assert pickle.loads(pickle.dumps(state))._objective is None
 
 
+def test_an_unaligned_block_is_evaluated_on_an_aligned_copy_kept_for_the_fit():
+    # A block received from another worker may start at any byte of its
+    # message; numpy multiplies such arrays without BLAS, several times slower.
+    # The block's objective works on an aligned copy, made once and kept.
+    from skxent import _dask
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 5))
+    y = (X[:, 1] + rng.logistic(size=3000) > 0).astype(int)
+    raw = bytearray(X.nbytes + 1)
+    unaligned = np.frombuffer(raw, dtype=np.float64, count=X.size, offset=1).reshape(X.shape)
+    unaligned[...] = X
+    assert not unaligned.flags.aligned
+    spec = _dask._BlockSpec(
+        dtype=np.float64, kind="labels", multilabel=False, classes=np.array([0, 1]),
+        class_weight_dict=None, class_weight=None, fit_intercept=True, label_smoothing=0.0,
+        n_threads=1, normaliser=(3000.0, 1.0), link="sigmoid", n_outputs=1,
+    )  # fmt: skip
+    state = _dask.block_targets(y, None, spec)
+    mem = LinearModelLoss(X, y.astype(float), link="sigmoid", n_outputs=1, C=np.inf)
+    copies = []
+    for w in (np.array([0.3, -0.2, 0.1, 0.0, 0.5, -0.1]), np.full(6, 0.2)):
+        f, g = _dask.block_loss_gradient(unaligned, state, spec, w, False)
+        f_mem, g_mem = mem.loss_gradient(w)
+        assert f == pytest.approx(f_mem, rel=1e-14)
+        assert_allclose(g, g_mem, rtol=1e-13, atol=1e-16)
+        copies.append(state._objective[1]._aligned)
+    assert copies[0] is not None and copies[0].flags.aligned
+    assert_array_equal(copies[0], X)
+    assert copies[1] is copies[0]  # copied once, on the first evaluation
+    summary = _dask.block_summary(unaligned, y, None, 0, "labels", False, np.float64)
+    assert summary["bad"] is None and summary["rows"] == 3000
+
+
 def test_block_checks_name_the_bad_row_and_pass_huge_finite_rows():
     from skxent import _dask
 
@@ -369,6 +403,27 @@ def test_persisted_blocks_are_evaluated_per_worker_with_the_in_memory_result(cli
     assert _objective(Xm, ym, swm, dist) == pytest.approx(_objective(Xm, ym, swm, mem), rel=1e-10)
     assert_allclose(dist.coef_, mem.coef_, rtol=0, atol=1e-8)
     assert_allclose(dist.intercept_, mem.intercept_, rtol=0, atol=1e-8)
+
+
+def test_replicated_blocks_are_shared_out_between_their_holders(client):
+    # Every block on both workers: each worker evaluates half of them (not
+    # all on the first holder), and the fit is the in-memory one.
+    from skxent.classifier import _dask_objective
+
+    X, y, _ = _problem(2, n=16_000, blocks=8)
+    first = sorted(client.scheduler_info()["workers"])[0]
+    X, y = client.persist([X, y], workers=[first])
+    distributed.wait([X, y])
+    client.replicate([X, y], n=2)
+    loss = _dask_objective(CrossEntropyClassifier(), X, y, None)[0]
+    assert sorted(len(rows) for rows in loss._actors.groups) == [4, 4]
+    loss.release()
+    loss._tasks()
+    assert sorted(len(rows) for _, rows in loss._futures[3]) == [4, 4]
+    Xm, ym = client.compute([X, y], sync=True)
+    dist = CrossEntropyClassifier(tol=1e-10).fit(X, y)
+    mem = CrossEntropyClassifier(tol=1e-10).fit(Xm, ym)
+    assert_allclose(dist.coef_, mem.coef_, rtol=0, atol=1e-8)
 
 
 def test_a_block_without_a_sampled_row_adds_no_curvature():
