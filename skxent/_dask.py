@@ -838,10 +838,15 @@ def start_actors(blocks):
             sws = client.compute([sw for _, _, sw in blocks])
         futures = [
             client.submit(
-                _WorkerBlocks, [xs[i].key for i in rows], [ys[i] for i in rows],
-                [sws[i] for i in rows], actor=True, workers=[worker],
-                allow_other_workers=False, pure=False,
-            )  # fmt: skip
+                _WorkerBlocks,
+                [xs[i].key for i in rows],
+                [ys[i] for i in rows],
+                [sws[i] for i in rows],
+                actor=True,
+                workers=[worker],
+                allow_other_workers=False,
+                pure=False,
+            )
             for worker, rows in groups.items()
         ]
         return _Actors(futures, list(groups.values()), len(blocks))

@@ -527,7 +527,10 @@ class LinearModelLoss:
             # prefetching them, and a row slice of a CSR X would be a copy.
             stop = self.n_samples if rows.stop is None else min(rows.stop, self.n_samples)
             shape = (stop - start, W.shape[1])
-            Z = np.empty(shape, self.dtype) if slot is None else self._scratch(shape, self.dtype, slot)
+            if slot is None:
+                Z = np.empty(shape, self.dtype)
+            else:
+                Z = self._scratch(shape, self.dtype, slot)
             data, indices, indptr = self._csr
             _sparse.csr_times_dense(
                 data, indices, indptr, start, np.ascontiguousarray(W),
