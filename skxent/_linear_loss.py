@@ -207,6 +207,11 @@ class LinearModelLoss:
         normaliser=None,
     ):
         self.n_features_in = X.shape[1]
+        if not sparse.issparse(X) and not X.flags.aligned:
+            # An array read from a network buffer (the result of a dask
+            # compute(), for one) can start at any byte; numpy multiplies it
+            # without BLAS, several times slower: copied once, aligned.
+            X = np.array(X, order="K")
         self.columns = _used_columns(X) if drop_empty_columns else None
         if self.columns is not None:
             X = X[:, self.columns]

@@ -802,3 +802,23 @@ def test_convergence_warning_points_at_the_users_call(solver):
     with pytest.warns(ConvergenceWarning, match="failed to converge") as record:
         CrossEntropyClassifier(solver=solver, max_iter=1, tol=1e-12, C=100.0).fit(X, y)
     assert [w.filename for w in record] == [__file__]
+
+
+def test_unaligned_X_is_fitted_on_an_aligned_copy_and_left_unchanged():
+    # An array read from a network buffer (a dask compute(), for one) can
+    # start at any byte; numpy multiplies it without BLAS, several times
+    # slower.  The objective works on an aligned copy; the fit is the same.
+    X, y = make_classification(2000, 6, n_informative=4, n_classes=3, random_state=0)
+    raw = bytearray(X.nbytes + 3)
+    unaligned = np.frombuffer(raw, dtype=np.float64, count=X.size, offset=3).reshape(X.shape)
+    unaligned[...] = X
+    before = bytes(raw)
+    assert not unaligned.flags.aligned
+    loss = LinearModelLoss(unaligned, y, link="softmax", n_outputs=3)
+    assert loss.X.flags.aligned
+    assert_array_equal(loss.X, X)
+    ref = CrossEntropyClassifier(tol=1e-10).fit(X, y)
+    got = CrossEntropyClassifier(tol=1e-10).fit(unaligned, y)
+    assert_array_equal(got.coef_, ref.coef_)
+    assert_array_equal(got.predict_proba(unaligned), ref.predict_proba(X))
+    assert bytes(raw) == before
