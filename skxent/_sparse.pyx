@@ -71,7 +71,7 @@ def csr_times_dense(
     cdef Py_ssize_t n_rows = out.shape[0], K = out.shape[1]
     cdef Py_ssize_t r, k, c, end
     cdef bint has_b = b.shape[0] > 0
-    cdef floating v
+    cdef floating v, acc
     cdef floating *o
     cdef const floating *wr
     cdef const floating *pf
@@ -86,6 +86,18 @@ def csr_times_dense(
             if r0 >= n_rows:
                 break
             r1 = min(r0 + GRAIN, n_rows)
+            if K == 1:
+                # One output: the sum in a register, the same order (and
+                # bits) as below, where each step went through memory.
+                for r in range(r0, r1):
+                    acc = b[0] if has_b else 0
+                    end = indptr[row_start + r + 1]
+                    for k in range(indptr[row_start + r], end):
+                        if k + PF < nnz:
+                            skx_prefetch(&W[indices[k + PF], 0])
+                        acc = acc + data[k] * W[indices[k], 0]
+                    out[r, 0] = acc
+                continue
             for r in range(r0, r1):
                 o = &out[r, 0]
                 if has_b:
@@ -121,7 +133,7 @@ def csr_times_dense_f64(
     a squared copy of X)."""
     cdef Py_ssize_t n_rows = out.shape[0], K = out.shape[1]
     cdef Py_ssize_t r, k, c
-    cdef double v
+    cdef double v, acc
     cdef double *o
     cdef const floating *gr
     cdef const floating *pf
@@ -135,6 +147,18 @@ def csr_times_dense_f64(
             if r0 >= n_rows:
                 break
             r1 = min(r0 + GRAIN, n_rows)
+            if K == 1:
+                # One output: the sum in a register, the same order (and
+                # bits) as below; G's one column stays in cache, unfetched.
+                for r in range(r0, r1):
+                    acc = 0.0
+                    for k in range(indptr[r], indptr[r + 1]):
+                        v = data[k]
+                        if squared:
+                            v = v * v
+                        acc = acc + v * G[indices[k], 0]
+                    out[r, 0] = acc
+                continue
             for r in range(r0, r1):
                 o = &out[r, 0]
                 for c in range(K):

@@ -215,3 +215,38 @@ def test_centring_keeps_a_centred_warm_start_bit_for_bit():
     centred = precondition.centred(w)
     np.testing.assert_allclose(centred.reshape(-1, 4).sum(axis=1), 0, atol=1e-12)
     assert precondition.centred(centred) is centred
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("K", [1, 3])
+def test_csr_products_match_scipy_for_any_thread_count(dtype, K):
+    # skxent's CSR kernels (one output has its own loop) against scipy's
+    # products in float64; the same bits for one and two threads.
+    from skxent import _sparse
+
+    X = text_like(3000, 500, 2, terms=15, seed=3)[0].astype(dtype)
+    rng = np.random.default_rng(4)
+    W = rng.normal(size=(500, K)).astype(dtype)
+    b = rng.normal(size=K).astype(dtype)
+    G = rng.normal(size=(3000, K)).astype(dtype)
+    X64 = X.astype(np.float64)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    XT = X.T.tocsr()
+    for squared in (False, True):
+        A = X64.multiply(X64) if squared else X64
+        want = A.T @ G.astype(np.float64)
+        got = []
+        for threads in (1, 2):
+            out = np.empty((500, K))
+            _sparse.csr_times_dense_f64(XT.data, XT.indices, XT.indptr, G, out, squared, threads)
+            got.append(out)
+        np.testing.assert_allclose(got[0], want, rtol=rtol, atol=rtol * np.abs(want).max())
+        np.testing.assert_array_equal(got[0], got[1])
+    want = X64[100:] @ W.astype(np.float64) + b
+    got = []
+    for threads in (1, 2):
+        Z = np.empty((2900, K), dtype=dtype)
+        _sparse.csr_times_dense(X.data, X.indices, X.indptr, 100, W, b, Z, threads)
+        got.append(Z)
+    np.testing.assert_allclose(got[0], want, rtol=rtol, atol=rtol * np.abs(want).max())
+    np.testing.assert_array_equal(got[0], got[1])
