@@ -664,8 +664,13 @@ def _newton_cd(
 ):
     l1, l2 = loss.l1, loss.l2
     K, d, n = loss.n_outputs, loss.n_features, loss.n_samples
-    dense, data, indices, indptr = _columns(loss.X, _kept_columns(loss))
-    squares = _Squares(loss.X, None if dense.size else (data, indices, indptr))
+    kept = _kept_columns(loss)
+    dense, data, indices, indptr = _columns(loss.X, kept)
+    # A CSR X: the curvatures are the objective's own (parallel) products on
+    # the columns it keeps, with no squared copy of X.
+    squares = None
+    if kept is None:
+        squares = _Squares(loss.X, None if dense.size else (data, indices, indptr))
     w = np.array(w0, dtype=np.float64)
     f, g, point = loss.loss_gradient(w, return_raw=True)
     eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
@@ -679,7 +684,10 @@ def _newton_cd(
         G, gb = loss.unpack(g)
         Wt, Gt = np.ascontiguousarray(W.T), np.ascontiguousarray(G.T)
         Q, R, P = _curvature(loss, point)
-        A = squares.curvature(R, l2)
+        if squares is None:
+            A = np.ascontiguousarray(loss._sparse_XtG(loss.X, R.T, squared=True).T + l2)
+        else:
+            A = squares.curvature(R, l2)
         active = (Wt != 0) | (np.abs(Gt) > l1) if l1 else np.ones((K, d), dtype=bool)
         coord_ptr = np.zeros(K + 1, dtype=np.intp)
         coord_ptr[1:] = np.cumsum(active.sum(axis=1))
@@ -687,7 +695,12 @@ def _newton_cd(
         D = np.zeros((K, d))
         Db = np.zeros(K if loss.fit_intercept else 0)
         a_b = R.sum(axis=1) if loss.fit_intercept else np.empty(0)
-        Hwb = _Squares.with_intercept(loss.X, R) if loss.fit_intercept else np.empty((0, d))
+        if not loss.fit_intercept:
+            Hwb = np.empty((0, d))
+        elif squares is None:
+            Hwb = np.ascontiguousarray(loss._sparse_XtG(loss.X, R.T).T)
+        else:
+            Hwb = _Squares.with_intercept(loss.X, R)
         U = np.zeros((K, n))
         m = np.zeros(n)
         model = _Model(loss, Q, P, Gt, gb, Wt, l1, l2)
