@@ -544,17 +544,12 @@ class LinearModelLoss:
             return Z
         Xb = self._Xrows(rows)
         if slot is not None and not self.sparse:
-            return self._dense_raw(Xb, W, b, slot)
-        Z = Xb @ W
-        if sparse.issparse(Z):  # pragma: no cover - sparse @ dense is dense
-            Z = Z.toarray()
-        Z = np.ascontiguousarray(Z)
-        if b is not None:
-            Z += b
-        return Z
-
-    def _dense_raw(self, Xb, W, b, slot):
-        Z = np.matmul(Xb, W, out=self._scratch((Xb.shape[0], W.shape[1]), self.dtype, slot))
+            Z = np.matmul(Xb, W, out=self._scratch((Xb.shape[0], W.shape[1]), self.dtype, slot))
+        else:
+            Z = Xb @ W
+            if sparse.issparse(Z):  # pragma: no cover - sparse @ dense is dense
+                Z = Z.toarray()
+            Z = np.ascontiguousarray(Z)
         if b is not None:
             Z += b
         return Z

@@ -510,12 +510,21 @@ def _curvature(loss, point):
 
 
 class _Squares:
-    """X with its entries squared, made once per fit: the coordinates' curvatures
-    ``sum_i x_ij^2 R_ci`` are one matrix product with it."""
+    """The coordinates' curvatures ``sum_i x_ij^2 R_ci`` and their terms with
+    the intercepts ``sum_i x_ij R_ci``, once per Newton iteration.
 
-    def __init__(self, X, csc_arrays=None):
+    A CSR X whose columns the objective keeps (``kept``): the objective's own
+    parallel products on them, with no squared copy of X.  Otherwise one
+    product with X's squares, made once per fit.
+    """
+
+    def __init__(self, loss, kept, csc_arrays=None):
         from scipy import sparse
 
+        self.loss, self.X2 = loss, None
+        X = loss.X
+        if kept is not None:
+            return
         if csc_arrays is not None:  # X's CSC form, made already: its squares
             data, indices, indptr = csc_arrays
             self.X2 = sparse.csc_matrix((np.square(data), indices, indptr), shape=X.shape)
@@ -527,12 +536,17 @@ class _Squares:
 
     def curvature(self, R, l2):
         """(K, d) curvatures, l2 included."""
-        A = np.asarray((self.X2.T @ R.T.astype(self.X2.dtype)).T, dtype=np.float64)
+        if self.X2 is None:
+            A = self.loss._sparse_XtG(self.loss.X, R.T, squared=True).T
+        else:
+            A = np.asarray((self.X2.T @ R.T.astype(self.X2.dtype)).T, dtype=np.float64)
         return np.ascontiguousarray(A + l2)
 
-    @staticmethod
-    def with_intercept(X, R):
+    def with_intercept(self, R):
         """(K, d) curvatures between each coordinate and its output's intercept."""
+        X = self.loss.X
+        if self.X2 is None:
+            return np.ascontiguousarray(self.loss._sparse_XtG(X, R.T).T)
         H = np.asarray((X.T @ R.T.astype(X.dtype)).T, dtype=np.float64)
         return np.ascontiguousarray(H)
 
@@ -666,11 +680,7 @@ def _newton_cd(
     K, d, n = loss.n_outputs, loss.n_features, loss.n_samples
     kept = _kept_columns(loss)
     dense, data, indices, indptr = _columns(loss.X, kept)
-    # A CSR X: the curvatures are the objective's own (parallel) products on
-    # the columns it keeps, with no squared copy of X.
-    squares = None
-    if kept is None:
-        squares = _Squares(loss.X, None if dense.size else (data, indices, indptr))
+    squares = _Squares(loss, kept, None if dense.size else (data, indices, indptr))
     w = np.array(w0, dtype=np.float64)
     f, g, point = loss.loss_gradient(w, return_raw=True)
     eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
@@ -684,10 +694,7 @@ def _newton_cd(
         G, gb = loss.unpack(g)
         Wt, Gt = np.ascontiguousarray(W.T), np.ascontiguousarray(G.T)
         Q, R, P = _curvature(loss, point)
-        if squares is None:
-            A = np.ascontiguousarray(loss._sparse_XtG(loss.X, R.T, squared=True).T + l2)
-        else:
-            A = squares.curvature(R, l2)
+        A = squares.curvature(R, l2)
         active = (Wt != 0) | (np.abs(Gt) > l1) if l1 else np.ones((K, d), dtype=bool)
         coord_ptr = np.zeros(K + 1, dtype=np.intp)
         coord_ptr[1:] = np.cumsum(active.sum(axis=1))
@@ -695,12 +702,7 @@ def _newton_cd(
         D = np.zeros((K, d))
         Db = np.zeros(K if loss.fit_intercept else 0)
         a_b = R.sum(axis=1) if loss.fit_intercept else np.empty(0)
-        if not loss.fit_intercept:
-            Hwb = np.empty((0, d))
-        elif squares is None:
-            Hwb = np.ascontiguousarray(loss._sparse_XtG(loss.X, R.T).T)
-        else:
-            Hwb = _Squares.with_intercept(loss.X, R)
+        Hwb = squares.with_intercept(R) if loss.fit_intercept else np.empty((0, d))
         U = np.zeros((K, n))
         m = np.zeros(n)
         model = _Model(loss, Q, P, Gt, gb, Wt, l1, l2)

@@ -278,6 +278,17 @@ def test_hessian_from_a_row_sample_on_large_data(client, skewed):
         assert_allclose(H, H_sub, rtol=1e-10, atol=1e-14)
 
 
+def _binary_spec(n):
+    """What a block task of a binary fit with plain labels gets, ``n`` rows in all."""
+    from skxent import _dask
+
+    return _dask._BlockSpec(
+        dtype=np.float64, kind="labels", multilabel=False, classes=np.array([0, 1]),
+        class_weight_dict=None, class_weight=None, fit_intercept=True, label_smoothing=0.0,
+        n_threads=1, normaliser=(n, 1.0), link="sigmoid", n_outputs=1,
+    )  # fmt: skip
+
+
 def test_block_objective_is_kept_between_evaluations_without_its_block():
     # A block's objective is built once per fit and kept in the block's state,
     # without a reference to X; another X (or a pickled state) builds afresh.
@@ -290,11 +301,7 @@ def test_block_objective_is_kept_between_evaluations_without_its_block():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 3))
     y = (X[:, 0] + rng.logistic(size=500) > 0).astype(int)
-    spec = _dask._BlockSpec(
-        dtype=np.float64, kind="labels", multilabel=False, classes=np.array([0, 1]),
-        class_weight_dict=None, class_weight=None, fit_intercept=True, label_smoothing=0.0,
-        n_threads=1, normaliser=(500.0, 1.0), link="sigmoid", n_outputs=1,
-    )  # fmt: skip
+    spec = _binary_spec(500.0)
     state = _dask.block_targets(y, None, spec)
     w = np.array([0.5, -0.2, 0.1, 0.3])
     mem = LinearModelLoss(X, y.astype(float), link="sigmoid", n_outputs=1, C=np.inf)
@@ -329,11 +336,7 @@ def test_an_unaligned_block_is_evaluated_on_an_aligned_copy_kept_for_the_fit():
     unaligned = np.frombuffer(raw, dtype=np.float64, count=X.size, offset=1).reshape(X.shape)
     unaligned[...] = X
     assert not unaligned.flags.aligned
-    spec = _dask._BlockSpec(
-        dtype=np.float64, kind="labels", multilabel=False, classes=np.array([0, 1]),
-        class_weight_dict=None, class_weight=None, fit_intercept=True, label_smoothing=0.0,
-        n_threads=1, normaliser=(3000.0, 1.0), link="sigmoid", n_outputs=1,
-    )  # fmt: skip
+    spec = _binary_spec(3000.0)
     state = _dask.block_targets(y, None, spec)
     mem = LinearModelLoss(X, y.astype(float), link="sigmoid", n_outputs=1, C=np.inf)
     copies = []
