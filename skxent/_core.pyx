@@ -89,6 +89,70 @@ cdef extern from *:
     int skx_max_threads() nogil
     int skx_team_size() nogil
 
+cdef extern from *:
+    """
+    /* Float class labels of a chunk to indices: 1 when every one of the n is a
+       whole number in [0, top], else 0 (idx is then partly garbage).  Without
+       a branch or a float-to-integer instruction per label: for
+       0 <= v < 2^52, v + 2^52 rounds v to a whole number in the low bits of
+       its representation, and is exact (gives v back) only when v is whole;
+       NaN fails every comparison.  float labels are widened to double
+       (exactly) first.  SSE2 by hand: gcc does not vectorise it for SSE2. */
+    #define SKX_LABELS_TO_INDICES(NAME, T, LOAD2)                               \
+    static int NAME(const T *labels, ptrdiff_t n, double top, ptrdiff_t *idx)  \
+    {                                                                        \
+        const double shift = 4503599627370496.0;   /* 2^52 */                 \
+        int64_t base, bits;                                                  \
+        int ok = 1;                                                          \
+        ptrdiff_t i = 0;                                                     \
+        memcpy(&base, &shift, sizeof base);                                  \
+        SKX_LABELS_SSE2(LOAD2)                                               \
+        for (; i < n; i++) {                                                 \
+            double v = (double)labels[i];                                    \
+            double s = v + shift;                                            \
+            memcpy(&bits, &s, sizeof bits);                                  \
+            ok &= (v >= 0.0) & (v <= top) & (s - shift == v);                \
+            idx[i] = (ptrdiff_t)(bits - base);                               \
+        }                                                                    \
+        return ok;                                                           \
+    }
+    #if SKX_X86
+    #define SKX_LABELS_SSE2(LOAD2)                                              \
+        const __m128d vs = _mm_set1_pd(shift), vtop = _mm_set1_pd(top);      \
+        const __m128i vb = _mm_set1_epi64x(base);                            \
+        __m128d good = _mm_cmpeq_pd(vs, vs);                                 \
+        for (; i + 2 <= n; i += 2) {                                         \
+            __m128d v = LOAD2(labels + i), sv = _mm_add_pd(v, vs);           \
+            good = _mm_and_pd(good, _mm_and_pd(                              \
+                _mm_and_pd(_mm_cmpge_pd(v, _mm_setzero_pd()), _mm_cmple_pd(v, vtop)), \
+                _mm_cmpeq_pd(_mm_sub_pd(sv, vs), v)));                       \
+            _mm_storeu_si128((__m128i *)(idx + i),                           \
+                             _mm_sub_epi64(_mm_castpd_si128(sv), vb));       \
+        }                                                                    \
+        ok = _mm_movemask_pd(good) == 3;
+    #define SKX_LOAD2_F(p) _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(p))))
+    #else
+    #define SKX_LABELS_SSE2(LOAD2)
+    #endif
+    SKX_LABELS_TO_INDICES(skx_labels_to_indices_d, double, _mm_loadu_pd)
+    SKX_LABELS_TO_INDICES(skx_labels_to_indices_f, float, SKX_LOAD2_F)
+
+    /* 1 when every one of the n class indices is in [0, k). */
+    static int skx_indices_ok(const ptrdiff_t *y, ptrdiff_t n, ptrdiff_t k)
+    {
+        int ok = 1;
+        for (ptrdiff_t i = 0; i < n; i++) {
+            ok &= (size_t)y[i] < (size_t)k;
+        }
+        return ok;
+    }
+    """
+    bint skx_labels_to_indices_d(const double *labels, Py_ssize_t n, double top,
+                                 Py_ssize_t *idx) nogil
+    bint skx_labels_to_indices_f(const float *labels, Py_ssize_t n, double top,
+                                 Py_ssize_t *idx) nogil
+    bint skx_indices_ok(const Py_ssize_t *y, Py_ssize_t n, Py_ssize_t k) nogil
+
 # Rows per block of a deterministic reduction.  A constant, never derived from
 # the thread count: that is what makes sums independent of it.
 cdef enum:
@@ -345,18 +409,66 @@ cdef void _softmax_hessp_chunk(
             hi[c] = <floating> (ws * (ei[c] * inv) * (vi[c] - pv))
 
 
-cdef void _softmax_range(
-    const floating *raw, const Py_ssize_t *y, const floating *target, Py_ssize_t n,
-    Py_ssize_t k, const double *sw, const double *cw, double smoothing,
+cdef Py_ssize_t _chunk_labels(
+    const Py_ssize_t *y, const floating *labels, Py_ssize_t r, Py_ssize_t k, Py_ssize_t *idx
+) noexcept nogil:
+    """Check a chunk's r class indices (``y``), or convert its float ``labels``
+    into ``idx``; return the first bad row of the chunk, or -1.
+
+    A label is bad unless it is a whole number in [0, k) (NaN fails every
+    comparison).  The kernels index rows with them: checked here, per chunk,
+    they cost no pass over y and no array of their own.
+    """
+    cdef Py_ssize_t i
+    cdef double v, top = <double> (k - 1)
+    if labels != NULL:
+        if floating is double:
+            if skx_labels_to_indices_d(labels, r, top, idx):
+                return -1
+        else:
+            if skx_labels_to_indices_f(labels, r, top, idx):
+                return -1
+        for i in range(r):
+            v = labels[i]
+            if not (v >= 0 and v <= top and v == <double> (<Py_ssize_t> v)):
+                return i
+        return -1   # not reached
+    if skx_indices_ok(y, r, k):
+        return -1
+    for i in range(r):
+        if not (y[i] >= 0 and y[i] < k):
+            return i
+    return -1   # not reached
+
+
+cdef Py_ssize_t _softmax_range(
+    const floating *raw, const Py_ssize_t *y, const floating *labels, const floating *target,
+    Py_ssize_t n, Py_ssize_t k, const double *sw, const double *cw, double smoothing,
     const floating *vector, floating *grad, floating *loss, floating *hessp,
     Py_ssize_t c0, Py_ssize_t c1, floating *e,
 ) noexcept nogil:
-    """Chunks c0..c1-1: loss and gradient, or (``vector`` given) H v into ``hessp``."""
-    cdef Py_ssize_t R = skx_chunk_rows(k), ch, i0, r
+    """Chunks c0..c1-1: loss and gradient, or (``vector`` given) H v into ``hessp``.
+
+    Hard labels come as checked class indices ``y`` or as float ``labels``
+    (or neither, with ``target``).  Returns the first row with a bad label,
+    or -1; a chunk with one is skipped.
+    """
+    cdef Py_ssize_t R = skx_chunk_rows(k), ch, i0, r, bad
+    cdef Py_ssize_t idx[SKX_MAX_ROWS]
+    cdef const Py_ssize_t *yc
     cdef int pf
     for ch in range(c0, c1):
         i0 = ch * R
         r = min(R, n - i0)
+        yc = NULL
+        if y != NULL or labels != NULL:
+            bad = _chunk_labels(
+                y + i0 if y != NULL else NULL,
+                labels + i0 if labels != NULL else NULL, r, k, idx,
+            )
+            if bad >= 0:
+                return i0 + bad
+            yc = &idx[0] if labels != NULL else y + i0
         # Memory two chunks ahead is fetched while this one is computed, when
         # those rows are this range's: a thread fetching (for writing) the
         # rows another thread claimed would move their cache lines between
@@ -365,7 +477,7 @@ cdef void _softmax_range(
         if vector != NULL:
             _softmax_hessp_chunk(
                 raw + i0 * k,
-                y + i0 if y != NULL else NULL,
+                yc,
                 target + i0 * k if target != NULL else NULL,
                 r, k,
                 sw + i0 if sw != NULL else NULL,
@@ -374,7 +486,7 @@ cdef void _softmax_range(
         else:
             _softmax_chunk(
                 raw + i0 * k,
-                y + i0 if y != NULL else NULL,
+                yc,
                 target + i0 * k if target != NULL else NULL,
                 r, k,
                 sw + i0 if sw != NULL else NULL,
@@ -382,36 +494,49 @@ cdef void _softmax_range(
                 grad + i0 * k if grad != NULL else NULL,
                 loss + i0, pf,
             )
+    return -1
 
 
-cdef int _softmax_run(
-    const floating *raw, const Py_ssize_t *y, const floating *target, Py_ssize_t n,
-    Py_ssize_t k, const double *sw, const double *cw, double smoothing,
+cdef Py_ssize_t _softmax_run(
+    const floating *raw, const Py_ssize_t *y, const floating *labels, const floating *target,
+    Py_ssize_t n, Py_ssize_t k, const double *sw, const double *cw, double smoothing,
     const floating *vector, floating *grad, floating *loss, floating *hessp, int n_threads,
 ) noexcept nogil:
-    """All chunks, on ``n_threads`` threads, each with its own scratch; returns
-    -1 when a scratch cannot be allocated (the outputs are then incomplete)."""
+    """All chunks, on ``n_threads`` threads, each with its own scratch.
+
+    Returns the first row with a bad label (see _softmax_range), -1 when there
+    is none, or -2 when memory for the scratch cannot be allocated; in both
+    failures the outputs are incomplete.
+    """
     cdef Py_ssize_t n_chunks = (n + skx_chunk_rows(k) - 1) // skx_chunk_rows(k)
-    cdef Py_ssize_t size = skx_scratch_size(k), c0, c1
+    cdef Py_ssize_t size = skx_scratch_size(k), c0, c1, bad, mine, first = -1
     # Claims never change a result (each row is computed alone), only speed.
     cdef Py_ssize_t per_thread = n_chunks // (8 * max(n_threads, 1))
     cdef Py_ssize_t claim = max(1, min(<Py_ssize_t> SOFTMAX_CLAIM, per_thread))
     cdef floating *e
+    cdef int t
     # Shared (an element write is not made thread-private, a variable is): a
-    # flag, and the next chunk to claim.
+    # flag, the next chunk to claim and each thread's first bad label.
     cdef int failed[1]
     cdef Py_ssize_t next_chunk[1]
+    cdef Py_ssize_t *found
     failed[0] = 0
     next_chunk[0] = 0
     if n_threads <= 1 or n_chunks == 1:
         e = <floating *> calloc(size, sizeof(floating))
         if e == NULL:
-            return -1
-        _softmax_range(raw, y, target, n, k, sw, cw, smoothing, vector, grad, loss, hessp,
-                       0, n_chunks, e)
+            return -2
+        first = _softmax_range(raw, y, labels, target, n, k, sw, cw, smoothing, vector, grad,
+                               loss, hessp, 0, n_chunks, e)
         free(e)
-        return 0
+        return first
+    found = <Py_ssize_t *> malloc(n_threads * sizeof(Py_ssize_t))
+    if found == NULL:
+        return -2
+    for t in range(n_threads):
+        found[t] = -1
     with parallel(num_threads=n_threads):
+        mine = -1
         # Zeroed: the padding past a chunk's last row goes through exp too.
         e = <floating *> calloc(size, sizeof(floating))
         if e == NULL:
@@ -422,10 +547,17 @@ cdef int _softmax_run(
                 if c0 >= n_chunks:
                     break
                 c1 = min(c0 + claim, n_chunks)
-                _softmax_range(raw, y, target, n, k, sw, cw, smoothing, vector, grad, loss,
-                               hessp, c0, c1, e)
+                bad = _softmax_range(raw, y, labels, target, n, k, sw, cw, smoothing, vector,
+                                     grad, loss, hessp, c0, c1, e)
+                if bad >= 0 and (mine < 0 or bad < mine):
+                    mine = bad
             free(e)
-    return -failed[0]
+        found[threadid()] = mine
+    for t in range(n_threads):
+        if found[t] >= 0 and (first < 0 or found[t] < first):
+            first = found[t]
+    free(found)
+    return -2 if failed[0] else first
 
 
 # ---------------------------------------------------------------------------
@@ -489,6 +621,7 @@ cdef int _sigmoid_range(
 def softmax_loss_gradient(
     const floating[:, ::1] raw,          # IN (n, k)
     const Py_ssize_t[::1] y,             # IN (n,) class indices, or empty
+    const floating[::1] labels,          # IN (n,) float class labels, or empty
     const floating[:, ::1] target,       # IN (n, k) targets, or (0, k)
     const double[::1] sample_weight,     # IN (n,) or empty
     const double[::1] class_weight,      # IN (k,) or empty
@@ -497,16 +630,21 @@ def softmax_loss_gradient(
     floating[:, ::1] gradient_out,       # OUT (n, k), or (0, k) for no gradient
     int n_threads,
 ):
-    """Per-sample softmax cross entropy and its gradient w.r.t. ``raw``."""
+    """Per-sample softmax cross entropy and its gradient w.r.t. ``raw``.
+
+    Returns the first row whose label (``y`` or ``labels``) is not a class
+    index in [0, k), or -1; the outputs are incomplete when there is one.
+    """
     cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
     cdef bint has_t = target.shape[0] > 0
-    cdef int status
+    cdef Py_ssize_t status
     if n == 0:
-        return
+        return -1
     with nogil:
         status = _softmax_run(
             &raw[0, 0],
-            NULL if has_t else &y[0],
+            &y[0] if y.shape[0] > 0 else NULL,
+            &labels[0] if labels.shape[0] > 0 else NULL,
             &target[0, 0] if has_t else NULL,
             n, k,
             &sample_weight[0] if sample_weight.shape[0] > 0 else NULL,
@@ -515,13 +653,15 @@ def softmax_loss_gradient(
             &gradient_out[0, 0] if gradient_out.shape[0] > 0 else NULL,
             &loss_out[0], NULL, n_threads,
         )
-    if status < 0:
+    if status == -2:
         raise MemoryError(f"no memory for a scratch chunk of {skx_scratch_size(k)} scores")
+    return status
 
 
 def softmax_hessp(
     const floating[:, ::1] raw,          # IN (n, k)
     const Py_ssize_t[::1] y,             # IN (n,) or empty
+    const floating[::1] labels,          # IN (n,) float class labels, or empty
     const floating[:, ::1] target,       # IN (n, k) or (0, k)
     const double[::1] sample_weight,     # IN (n,) or empty
     const double[::1] class_weight,      # IN (k,) or empty
@@ -530,24 +670,27 @@ def softmax_hessp(
     floating[:, ::1] hessp_out,          # OUT (n, k)
     int n_threads,
 ):
-    """Row-wise Hessian-vector products of the softmax cross entropy."""
+    """Row-wise Hessian-vector products of the softmax cross entropy; returns
+    the first row with a bad label, or -1 (as softmax_loss_gradient)."""
     cdef Py_ssize_t n = raw.shape[0], k = raw.shape[1]
     cdef bint has_t = target.shape[0] > 0
-    cdef int status
+    cdef Py_ssize_t status
     if n == 0:
-        return
+        return -1
     with nogil:
         status = _softmax_run(
             &raw[0, 0],
-            NULL if has_t else &y[0],
+            &y[0] if y.shape[0] > 0 else NULL,
+            &labels[0] if labels.shape[0] > 0 else NULL,
             &target[0, 0] if has_t else NULL,
             n, k,
             &sample_weight[0] if sample_weight.shape[0] > 0 else NULL,
             &class_weight[0] if class_weight.shape[0] > 0 else NULL,
             label_smoothing, &vector[0, 0], NULL, NULL, &hessp_out[0, 0], n_threads,
         )
-    if status < 0:
+    if status == -2:
         raise MemoryError(f"no memory for a scratch chunk of {skx_scratch_size(k)} scores")
+    return status
 
 
 def sigmoid_loss_gradient(

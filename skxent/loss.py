@@ -62,7 +62,8 @@ class CrossEntropyLoss:
 
     Its methods trust their inputs (no checks, no copies): ``raw`` is a
     C-contiguous float32 or float64 array, (n, k) for softmax and (n, L) for
-    sigmoids; ``target`` is, for softmax, class indices (intp, (n,)) or a
+    sigmoids; ``target`` is, for softmax, class indices (n,) (intp, or
+    float labels of ``raw``'s dtype; the kernels check them as they go) or a
     target matrix (n, k) of ``raw``'s dtype, and for sigmoids a matrix of
     targets in [0, 1] of ``raw``'s shape and dtype; ``sample_weight`` is None
     or float64 (n,), finite and non-negative.  Output buffers, when given, are
@@ -107,12 +108,14 @@ class CrossEntropyLoss:
     # -- softmax or sigmoid, loss and gradient -------------------------------
 
     def _softmax_inputs(self, target, raw, sample_weight):
-        """The softmax kernels' leading arguments: scores, indices or targets,
-        weights, smoothing (empty arrays stand for what is not given)."""
+        """The softmax kernels' leading arguments: scores, indices, float labels
+        or targets, weights, smoothing (empty arrays stand for what is not given)."""
         hard = target.ndim == 1
+        labels = hard and target.dtype == raw.dtype
         return (
             raw,
-            target if hard else _NO_INDICES,
+            target if hard and not labels else _NO_INDICES,
+            target if labels else np.empty(0, raw.dtype),
             np.empty((0, raw.shape[1]), raw.dtype) if hard else target,
             _EMPTY if sample_weight is None else sample_weight,
             self._cw,
@@ -122,9 +125,11 @@ class CrossEntropyLoss:
     def _softmax(self, target, raw, sample_weight, loss_out, gradient_out, n_threads):
         if gradient_out is None:
             gradient_out = np.empty((0, raw.shape[1]), raw.dtype)
-        _core.softmax_loss_gradient(
+        bad = _core.softmax_loss_gradient(
             *self._softmax_inputs(target, raw, sample_weight), loss_out, gradient_out, n_threads
         )
+        if bad >= 0:
+            raise _label_error(target, bad, raw.shape[1])
 
     def _sigmoid(self, target, raw, sample_weight, elem_out, gradient_out, hessian_out, n_threads):
         """Run the sigmoid kernel; return whether every output it wrote is finite."""
@@ -223,9 +228,11 @@ class CrossEntropyLoss:
         if out is None:
             out = np.empty(raw.shape, dtype=raw.dtype)
         if self.link == "softmax":
-            _core.softmax_hessp(
+            bad = _core.softmax_hessp(
                 *self._softmax_inputs(target, raw, sample_weight), vector, out, n_threads
             )
+            if bad >= 0:
+                raise _label_error(target, bad, raw.shape[1])
             return out
         self._sigmoid(
             target, raw, sample_weight, np.empty(raw.shape, raw.dtype), None, out, n_threads
@@ -274,7 +281,7 @@ def _prepare(y, raw, link, sample_weight, label_smoothing, class_weight, n_threa
                 f"raw must have at least one column (class); got shape {raw.shape}", argument="raw"
             )
         if y_in.shape == (n,):
-            target = _class_indices(y_in, k, nt)
+            target = _class_indices(y_in, k, nt, dtype)
         elif y_in.shape == (n, k):
             target = np.ascontiguousarray(y_in, dtype=dtype)
             check_distribution_rows(
@@ -338,33 +345,45 @@ def _weights(w, size, name, what=""):
     return w
 
 
-def _class_indices(y, k, n_threads=1):
-    """y as intp class indices, checked in its own dtype before any cast.
+def _class_indices(y, k, n_threads=1, dtype=None):
+    """y as class indices for the softmax kernels, checked in its own dtype
+    before any cast.
 
     The kernel indexes rows with them: out of range (or NaN) would be memory
-    corruption, a fraction silently another class.  One pass over y.
+    corruption, a fraction silently another class.  intp indices, and float
+    labels of the scores' ``dtype``, go to the kernels as they are (they check
+    each chunk's labels as they go: no pass over y, no array of indices);
+    other dtypes are converted here, in one pass.
     """
+    if y.dtype == np.intp or y.dtype == dtype:
+        return np.ascontiguousarray(y)
     if y.dtype.kind == "f":
-        values = np.ascontiguousarray(y if y.dtype in (np.float32, np.float64) else y.astype(float))
+        values = np.ascontiguousarray(y if y.dtype == np.float32 else y.astype(float))
         out = np.empty(y.shape[0], dtype=np.intp)
         bad = _core.class_indices(values, k, out, n_threads)
         if bad >= 0:
-            raise input_error(
-                f"y must hold whole class indices in 0..{k - 1}; y[{bad}] is "
-                f"{values[bad].item()!r} (for soft targets pass an (n, k) matrix)",
-                argument="y",
-                row=int(bad),
-            )
+            raise _label_error(values, bad, k)
         return out
     lo, hi = y.min(), y.max()
     if lo < 0 or hi > k - 1:
-        bad = int(np.flatnonzero((y < 0) | (y > k - 1))[0])
-        raise input_error(
-            f"y must hold class indices in 0..{k - 1}; y[{bad}] is {y[bad].item()!r}",
-            argument="y",
-            row=bad,
-        )
+        raise _label_error(y, int(np.flatnonzero((y < 0) | (y > k - 1))[0]), k)
     return np.ascontiguousarray(y, dtype=np.intp)
+
+
+def _label_error(y, bad, k):
+    """The error for ``y[bad]``, which is not a class index in 0..k-1."""
+    if y.dtype.kind == "f":
+        return input_error(
+            f"y must hold whole class indices in 0..{k - 1}; y[{bad}] is "
+            f"{y[bad].item()!r} (for soft targets pass an (n, k) matrix)",
+            argument="y",
+            row=int(bad),
+        )
+    return input_error(
+        f"y must hold class indices in 0..{k - 1}; y[{bad}] is {y[bad].item()!r}",
+        argument="y",
+        row=int(bad),
+    )
 
 
 def _threads(n_threads, size):

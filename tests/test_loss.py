@@ -617,6 +617,52 @@ def test_out_of_range_labels_raise(bad):
         hessp(np.array(bad), raw, np.ones((1, 3)))
 
 
+# Float labels of the scores' dtype and intp indices reach the kernels
+# unconverted; each chunk of rows checks its own: the error names the first bad
+# row whichever thread and chunk met it, and a valid y gives the bits of the
+# other dtypes.
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("kind", ["float64", "float32", "intp"])
+@pytest.mark.parametrize("fn", ["loss_gradient", "hessp"])
+def test_first_bad_label_of_many_chunks_is_named(n_threads, kind, fn):
+    rng = np.random.default_rng(3)
+    n, k = 60_000, 5
+    raw = rng.normal(size=(n, k)).astype(np.float32 if kind == "float32" else np.float64)
+    y = rng.integers(0, k, n).astype(kind)
+    floats = kind != "intp"
+    bad = [(41_234, 7), (50_001, -1), (59_999, k)] + (
+        [(45_000, 2.5), (47_000, np.nan)] if floats else []
+    )
+    for row, value in bad:
+        y[row] = value
+    call = {
+        "loss_gradient": lambda: loss_gradient(y, raw, n_threads=n_threads),
+        "hessp": lambda: hessp(y, raw, np.ones_like(raw), n_threads=n_threads),
+    }[fn]
+    with pytest.raises(ValueError, match=r"y\[41234\] is 7") as info:
+        call()
+    assert info.value.row == 41_234
+    y[41_234] = 0
+    with pytest.raises(ValueError, match=r"y\[45000\] is 2\.5" if floats else r"y\[50001\] is -1"):
+        call()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_float_labels_give_the_bits_of_integer_labels(dtype):
+    rng = np.random.default_rng(4)
+    n, k = 30_000, 7
+    raw = rng.normal(scale=2, size=(n, k)).astype(dtype)
+    y = rng.integers(0, k, n)
+    v = rng.normal(size=(n, k)).astype(dtype)
+    expected = loss_gradient(y.astype(np.int32), raw), hessp(y.astype(np.int32), raw, v)
+    for labels in (y.astype(np.float64), y.astype(np.float32), y.astype(np.intp)):
+        before = labels.copy()
+        loss, grad = loss_gradient(labels, raw, n_threads=2)
+        assert np.array_equal(loss, expected[0][0]) and np.array_equal(grad, expected[0][1])
+        assert np.array_equal(hessp(labels, raw, v), expected[1])
+        assert np.array_equal(labels, before)
+
+
 # A row's result must not depend on the rows around it (the vector exp and log
 # run over chunks of rows; their tails must take the same path as the bulk).
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
