@@ -239,6 +239,26 @@ SKX_MAP_F(map_log1p_f, vf_log1p_unit)
  * pass, no branch).  A NaN anywhere makes s NaN, which fails "< 1" and stays.
  * ------------------------------------------------------------------------- */
 
+#if SKX_ISA == SKX_ISA_AVX512
+/* idx[c], c < k: lane l holds (WD c + l) / k, the row (of WD rows of k
+   entries) that entry l of their vector c belongs to. */
+static inline void SKX_FN(group_index_d)(ptrdiff_t k, VI *idx)
+{
+    int64_t t[WD];
+    ptrdiff_t row = 0, col = 0, c, l;
+    for (c = 0; c < k; c++) {
+        for (l = 0; l < WD; l++) {
+            t[l] = row;
+            if (++col == k) {
+                col = 0;
+                row++;
+            }
+        }
+        idx[c] = vi_load(t);
+    }
+}
+#endif
+
 static void SKX_FN(softmax_prep_d)(
     const double *z, ptrdiff_t r, ptrdiff_t k, double *e, double *m, double *rest,
     const char *pf_read, char *pf_write)
@@ -264,29 +284,57 @@ static void SKX_FN(softmax_prep_d)(
         }
         vd_store(m + i0, vd_hmax_rows(acc));
     }
-    for (i0 = 0; i0 < r; i0++) {
-        const double *zi = z + i0 * k;
-        double *ei = e + i0 * k;
-        const VD vm = vd_set1(m[i0]);
-        for (c = 0; c < whole; c += WD) {
-            vd_store(ei + c, vd_sub(vd_load(zi + c), vm));
-        }
-        if (tail) {   /* a whole store: the next row's overwrites the spare lanes */
-            vd_store(ei + c, vd_sub(vd_load_n(zi + c, tail), vm));
-        }
-    }
-    /* Every entry up to the next multiple of WD is set (the padding once, by
-       the caller): one run of whole vectors, while memory ahead is fetched
-       (one cache line of each stream per vector of exponentials). */
     const ptrdiff_t size = r * k;
-    for (j = 0; j < size; j += WD) {
-        if (pf_read != NULL) {
-            skx_prefetch(pf_read + (size_t)j * sizeof(double));
+#if SKX_ISA == SKX_ISA_AVX512
+    if (k <= SKX_GROUP_K && k % WD != 0) {
+        /* Few classes, not a multiple of WD: the chunk's r k entries as one
+           run of whole vectors, each less the maxima of its rows (WD rows are
+           k vectors; lane l of their vector c belongs to row (WD c + l) / k
+           of them), then exp: no pass of its own for the differences, no
+           partial vectors.  The same operations on the same numbers, so the
+           same bits. */
+        VI idx[SKX_GROUP_K];
+        SKX_FN(group_index_d)(k, idx);
+        j = 0;
+        for (i0 = 0; j < size; i0 += WD) {
+            const VD mv = vd_load(m + i0);
+            for (c = 0; c < k && j < size; c++, j += WD) {
+                if (pf_read != NULL) {
+                    skx_prefetch(pf_read + (size_t)j * sizeof(double));
+                }
+                if (pf_write != NULL) {
+                    skx_prefetchw(pf_write + (size_t)j * sizeof(double));
+                }
+                VD x = j + WD <= size ? vd_load(z + j) : vd_load_n(z + j, size - j);
+                vd_store(e + j, SKX_FN(vd_exp_np)(vd_sub(x, vd_perm(idx[c], mv))));
+            }
         }
-        if (pf_write != NULL) {
-            skx_prefetchw(pf_write + (size_t)j * sizeof(double));
+    } else
+#endif
+    {
+        for (i0 = 0; i0 < r; i0++) {
+            const double *zi = z + i0 * k;
+            double *ei = e + i0 * k;
+            const VD vm = vd_set1(m[i0]);
+            for (c = 0; c < whole; c += WD) {
+                vd_store(ei + c, vd_sub(vd_load(zi + c), vm));
+            }
+            if (tail) {   /* a whole store: the next row's overwrites the spare lanes */
+                vd_store(ei + c, vd_sub(vd_load_n(zi + c, tail), vm));
+            }
         }
-        vd_store(e + j, SKX_FN(vd_exp_np)(vd_load(e + j)));
+        /* Every entry up to the next multiple of WD is set (the padding once,
+           by the caller): one run of whole vectors, while memory ahead is
+           fetched (one cache line of each stream per vector of exponentials). */
+        for (j = 0; j < size; j += WD) {
+            if (pf_read != NULL) {
+                skx_prefetch(pf_read + (size_t)j * sizeof(double));
+            }
+            if (pf_write != NULL) {
+                skx_prefetchw(pf_write + (size_t)j * sizeof(double));
+            }
+            vd_store(e + j, SKX_FN(vd_exp_np)(vd_load(e + j)));
+        }
     }
     for (i0 = 0; i0 < r; i0 += WD) {
         for (l = 0; l < WD; l++) {

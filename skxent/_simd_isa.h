@@ -57,6 +57,9 @@
 #define vd_zero _mm512_setzero_pd
 #define vd_load _mm512_loadu_pd
 #define vd_store _mm512_storeu_pd
+#define VI __m512i
+#define vi_load(p) _mm512_loadu_si512((const void *)(p))
+#define vd_perm(i, a) _mm512_permutexvar_pd((i), (a))
 #define vd_load_n(p, n) _mm512_maskz_loadu_pd((__mmask8)((1u << (n)) - 1u), (p))
 #define vd_store_n(p, v, n) _mm512_mask_storeu_pd((p), (__mmask8)((1u << (n)) - 1u), (v))
 #define vd_add _mm512_add_pd
@@ -566,6 +569,9 @@ static inline VF SKX_FN(vf_frexp)(VF u, VF *k)
 #else /* SKX_ISA_UNDEF: take the names back for the next instruction set */
 
 #undef VD
+#undef VI
+#undef vi_load
+#undef vd_perm
 #undef VF
 #undef MD
 #undef MF
