@@ -1029,48 +1029,77 @@ class BlockJacobi:
         )
 
     def __call__(self, point):
-        from scipy.special import softmax
-
         obj = self.obj
         K, d = obj.n_outputs, obj.n_features
         d1 = d + obj.fit_intercept
-        if obj.link == "softmax":
-            P = softmax(np.asarray(point.raw2, dtype=np.float64), axis=1)
-            R = obj.effective_weight()[:, None] * P * (1.0 - P)
-        else:
-            R = np.asarray(point.hdiag2, dtype=np.float64)
+        n = obj.n_samples
+        # Every step runs on the objective's threads when it has them (BLAS
+        # takes one thread each meanwhile), over rows and then over classes:
+        # with 1000 classes the blocks took most of a Newton iteration's time.
+        # Each row, and each class's block, is computed alone, the same in
+        # whichever thread: the bits do not depend on the number of threads.
+        parts = 4 * obj.runner.n_threads
+        Rt = np.empty((K, n))  # the curvatures R, one class per row
+
+        def curvatures(rows):
+            if obj.link == "softmax":
+                Z = np.asarray(point.raw2[rows], dtype=np.float64)
+                P = np.exp(Z - Z.max(axis=1, keepdims=True))
+                P /= P.sum(axis=1, keepdims=True)
+                P -= P * P
+                P *= obj.effective_weight(rows)[:, None]
+            else:
+                P = point.hdiag2[rows]
+            Rt[:, rows] = P.T
+
+        obj.runner.run(curvatures, _slices(n, parts))
         # The rows' mean second moment B (computed once, as K-FAC's) stands in
         # for the light rows of each block: a block is its heaviest rows,
         # summed exactly, plus the rest of its weight times B.
         beta, U = KFAC(obj)._feature_factor()
         B = (U * beta) @ U.T if U is not None else np.diag(beta)
-        most = min(max(4 * d1, 256), R.shape[0])
-        blocks = np.empty((K, d1, d1))
+        most = min(max(4 * d1, 256), n)
+        inverse = np.empty((K, d1, d1))
         ridge = np.full(d1, obj.l2)
         if obj.fit_intercept:
             ridge[-1] = 0.0
-        for c in range(K):
-            r = R[:, c]
-            rows = np.sort(np.argpartition(r, -most)[-most:]) if most < r.shape[0] else None
-            rc = r if rows is None else r[rows]
-            Xc = np.asarray(obj.X if rows is None else obj.X[rows], dtype=np.float64)
-            block = blocks[c]
-            Xr = Xc.T * rc
-            block[:d, :d] = Xr @ Xc
-            if obj.fit_intercept:
-                block[:d, d] = block[d, :d] = Xr.sum(axis=1)
-                block[d, d] = rc.sum()
-            rest = float(r.sum() - rc.sum())
-            if rest > 0:
-                block += rest * B
-            block[np.diag_indices(d1)] += ridge + 1e-12 * max(np.trace(block) / d1, 1e-300)
-        inverse = np.linalg.inv(blocks)
+        X = obj.X
+
+        def build(classes):
+            if most < n:
+                top = np.argpartition(Rt[classes], -most, axis=1)[:, -most:]
+                top.sort(axis=1)  # rows of X in memory order
+            else:
+                top = np.broadcast_to(np.arange(n), (classes.stop - classes.start, n))
+            rows_x = np.empty((most, d), dtype=X.dtype)
+            Xc = np.ones((most, d1))  # with the intercept's column of ones
+            Xr = np.empty((d1, most))
+            blocks = inverse[classes]
+            for c, rows, block in zip(range(classes.start, classes.stop), top, blocks):
+                rc = Rt[c, rows]
+                np.take(X, rows, axis=0, out=rows_x)
+                Xc[:, :d] = rows_x
+                np.multiply(Xc.T, rc, out=Xr)
+                np.matmul(Xr, Xc, out=block)
+                rest = float(Rt[c].sum() - rc.sum())
+                if rest > 0:
+                    block += rest * B
+                block[np.diag_indices(d1)] += ridge + 1e-12 * max(np.trace(block) / d1, 1e-300)
+            blocks[...] = np.linalg.inv(blocks)
+
+        obj.runner.run(build, _slices(K, parts))
 
         def apply(v):
             V = v.reshape(d1, K)
             return np.einsum("kij,jk->ik", inverse, V).ravel()
 
         return apply
+
+
+def _slices(n, parts):
+    """``range(n)`` in at most ``parts`` contiguous slices."""
+    step = max(1, -(-n // parts))
+    return [slice(i, min(i + step, n)) for i in range(0, n, step)]
 
 
 class DiagonalHessian:

@@ -50,6 +50,41 @@ def test_block_jacobi_is_the_exact_hessian_for_independent_sigmoids():
         assert_allclose(precondition(H @ e), e, atol=1e-9)
 
 
+@pytest.mark.parametrize("link", ["softmax", "sigmoid"])
+def test_block_jacobi_has_the_same_bits_on_any_number_of_threads(link):
+    # The blocks are built over rows and then over classes on the objective's
+    # threads, in parts that depend on their number; each row and each block
+    # is computed alone.  Reference: the blocks summed class by class in numpy
+    # over all rows (at most 256 rows: every row is a heavy one).
+    rng = np.random.default_rng(1)
+    n, d, K = 200, 4, 7
+    X = rng.normal(size=(n, d))
+    y = rng.integers(0, K, n) if link == "softmax" else (rng.random((n, K)) < 0.3) * 1.0
+    sw = rng.uniform(0.5, 2.0, n)
+    v = rng.normal(size=(d + 1) * K)
+    out = []
+    for threads in (1, 2, 3):
+        loss = LinearModelLoss(X, y, link=link, n_outputs=K, C=2.0, sample_weight=sw,
+                               n_threads=threads)  # fmt: skip
+        w, point = _point(loss)
+        with loss:
+            out.append(BlockJacobi(loss)(point)(v))
+    assert_array_equal(out[0], out[1])
+    assert_array_equal(out[0], out[2])
+    if link == "softmax":
+        Z = X @ w.reshape(d + 1, K)[:d] + w.reshape(d + 1, K)[d]
+        P = np.exp(Z - Z.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        R = loss.effective_weight()[:, None] * P * (1 - P)
+    else:
+        R = np.asarray(point.hdiag2)
+    X1 = np.hstack([X, np.ones((n, 1))])
+    V = v.reshape(d + 1, K)
+    for c in range(K):
+        block = (X1.T * R[:, c]) @ X1 + np.diag(np.r_[np.full(d, loss.l2), 0.0])
+        assert_allclose(block @ out[0].reshape(d + 1, K)[:, c], V[:, c], rtol=1e-8, atol=1e-12)
+
+
 @pytest.mark.parametrize("preconditioner", [BlockJacobi, KFAC])
 def test_preconditioners_are_symmetric_positive_definite(preconditioner):
     X, y = make_classification(400, 6, n_informative=4, n_classes=5, random_state=0)
