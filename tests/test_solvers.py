@@ -111,6 +111,31 @@ def test_many_classes_converge_to_tol():
     assert BlockJacobi.suits(loss)
 
 
+def test_many_outputs_multiply_the_hessian_in_float32():
+    # Dense float64 X with 200 classes or more: Hessian products in float32
+    # (a copy of X), within float32's rounding of the exact ones; the gradient
+    # stays float64 and X is left as it is.  Fewer classes: exact products.
+    X, y = make_classification(
+        2000, 40, n_informative=30, n_classes=200, n_clusters_per_class=1, random_state=0
+    )
+    X_before = X.copy()
+    loss = LinearModelLoss(X, y, link="softmax", n_outputs=200, C=1.0)
+    assert loss.hessp_eps == np.finfo(np.float32).eps
+    few = LinearModelLoss(X, y % 20, link="softmax", n_outputs=20, C=1.0)
+    assert few.hessp_eps == np.finfo(np.float64).eps
+    rng = np.random.default_rng(0)
+    w = 0.3 * rng.standard_normal(loss.n_dof)
+    with loss:
+        _, g, point = loss.loss_gradient(w, return_raw=True)
+        assert g.dtype == np.float64
+        for v in (rng.standard_normal(loss.n_dof), g):
+            fast, exact = loss.hessp(point)(v), loss.hessp(point, exact=True)(v)
+            assert not np.array_equal(fast, exact)
+            assert np.linalg.norm(fast - exact) <= 1e-5 * np.linalg.norm(exact)
+    assert_array_equal(X, X_before)
+    assert loss.X.dtype == np.float64
+
+
 @pytest.mark.parametrize("link, K", [("sigmoid", 1), ("softmax", 3), ("sigmoid", 2)])
 def test_hessian_of_a_row_sample_is_the_sum_over_those_rows(link, K):
     # Reference: the Hessian built row by row with numpy from the model's
