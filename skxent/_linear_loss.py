@@ -855,11 +855,12 @@ class LinearModelLoss:
         entry of X, at random: in float32 they read half the bytes, and on the
         text-like benchmark problem (10**5 x 2**17, 20 classes) take 0.034 s
         instead of 0.06 s each.  With many outputs the dense products are
-        matrix products that BLAS runs twice as fast in float32 (1000
-        classes, 20000 x 128: 0.16 s to 0.10 s each).  Conjugate gradients only need the products to
-        a relative residual of ``max(forcing, 100 eps)``
-        (:attr:`hessp_eps`); the gradient, the objective and so the stopping
-        test stay float64, so the solution is the same optimum.
+        matrix products that BLAS runs about twice as fast in float32 (1000
+        classes, 20000 x 128: 0.16 s to 0.10 s each).  Conjugate gradients
+        only need the products to a relative residual of
+        ``max(forcing, 100 eps)`` (:attr:`hessp_eps`); the gradient, the
+        objective and so the stopping test stay float64, so the solution is
+        the same optimum.
         """
         if self.dtype != np.float64:
             return False
