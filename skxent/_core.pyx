@@ -102,7 +102,7 @@ cdef extern from *:
     static int NAME(const T *labels, ptrdiff_t n, double top, ptrdiff_t *idx)  \
     {                                                                        \
         const double shift = 4503599627370496.0;   /* 2^52 */                 \
-        int64_t base, bits;                                                  \
+        uint64_t base, bits;                                                 \
         int ok = 1;                                                          \
         ptrdiff_t i = 0;                                                     \
         memcpy(&base, &shift, sizeof base);                                  \
@@ -112,14 +112,14 @@ cdef extern from *:
             double s = v + shift;                                            \
             memcpy(&bits, &s, sizeof bits);                                  \
             ok &= (v >= 0.0) & (v <= top) & (s - shift == v);                \
-            idx[i] = (ptrdiff_t)(bits - base);                               \
+            idx[i] = (ptrdiff_t)(bits - base);   /* unsigned: wraps, no UB */ \
         }                                                                    \
         return ok;                                                           \
     }
     #if SKX_X86
     #define SKX_LABELS_SSE2(LOAD2)                                              \
         const __m128d vs = _mm_set1_pd(shift), vtop = _mm_set1_pd(top);      \
-        const __m128i vb = _mm_set1_epi64x(base);                            \
+        const __m128i vb = _mm_set1_epi64x((long long)base);                 \
         __m128d good = _mm_cmpeq_pd(vs, vs);                                 \
         for (; i + 2 <= n; i += 2) {                                         \
             __m128d v = LOAD2(labels + i), sv = _mm_add_pd(v, vs);           \

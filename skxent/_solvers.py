@@ -1046,7 +1046,7 @@ class BlockJacobi:
                 Z = np.asarray(point.raw2[rows], dtype=np.float64)
                 P = np.exp(Z - Z.max(axis=1, keepdims=True))
                 P /= P.sum(axis=1, keepdims=True)
-                P -= P * P
+                P *= 1.0 - P
                 P *= obj.effective_weight(rows)[:, None]
             else:
                 P = point.hdiag2[rows]

@@ -355,7 +355,7 @@ def _class_indices(y, k, n_threads=1, dtype=None):
     each chunk's labels as they go: no pass over y, no array of indices);
     other dtypes are converted here, in one pass.
     """
-    if y.dtype == np.intp or y.dtype == dtype:
+    if y.dtype == np.intp or (dtype is not None and y.dtype == dtype):
         return np.ascontiguousarray(y)
     if y.dtype.kind == "f":
         values = np.ascontiguousarray(y if y.dtype == np.float32 else y.astype(float))
@@ -470,11 +470,11 @@ def loss_gradient(
     class_weight : ndarray of shape (k,), or (2,) for ``link="sigmoid"``
         Weight of each class's term (for sigmoid: negative, positive).
     loss_out : ndarray of shape (n,), default=None
-        Filled in place when given.
+        Filled in place when given (partly, on an error).
     gradient_out : ndarray of the shape of ``raw``, default=None
-        Filled in place when given.  Nothing else is allocated when both
-        outputs are given (except for a 2-D sigmoid, which needs the
-        element-wise losses before summing them).  An output must not share
+        Filled in place when given (partly, on an error).  Nothing else is
+        allocated when both outputs are given (except for a 2-D sigmoid, which
+        needs the element-wise losses before summing them).  An output must not share
         memory with an input or with the other output (a ``ValueError``
         says so): the kernel writes it while it still reads them.
     n_threads : int, default=None
