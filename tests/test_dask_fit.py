@@ -427,15 +427,21 @@ def test_replicated_blocks_are_shared_out_between_their_holders(client):
     first = sorted(client.scheduler_info()["workers"])[0]
     X, y = client.persist([X, y], workers=[first])
     distributed.wait([X, y])
-    client.replicate([X, y], n=2)
-    loss = _dask_objective(CrossEntropyClassifier(), X, y, None)[0]
-    assert sorted(len(rows) for rows in loss._actors.groups) == [4, 4]
-    loss.release()
-    loss._tasks()
-    assert sorted(len(rows) for _, rows in loss._futures[3]) == [4, 4]
-    Xm, ym = client.compute([X, y], sync=True)
-    dist = CrossEntropyClassifier(tol=1e-10).fit(X, y)
-    mem = CrossEntropyClassifier(tol=1e-10).fit(Xm, ym)
+    # The scheduler's active memory manager drops extra replicas every two
+    # seconds (ReduceReplicas): off while this test needs them.
+    client.amm.stop()
+    try:
+        client.replicate([X, y], n=2)
+        loss = _dask_objective(CrossEntropyClassifier(), X, y, None)[0]
+        assert sorted(len(rows) for rows in loss._actors.groups) == [4, 4]
+        loss.release()
+        loss._tasks()
+        assert sorted(len(rows) for _, rows in loss._futures[3]) == [4, 4]
+        Xm, ym = client.compute([X, y], sync=True)
+        dist = CrossEntropyClassifier(tol=1e-10).fit(X, y)
+        mem = CrossEntropyClassifier(tol=1e-10).fit(Xm, ym)
+    finally:
+        client.amm.start()
     assert_allclose(dist.coef_, mem.coef_, rtol=0, atol=1e-8)
 
 
