@@ -420,19 +420,15 @@ cdef Py_ssize_t _chunk_labels(
     they cost no pass over y and no array of their own.
     """
     cdef Py_ssize_t i
-    cdef double v, top = <double> (k - 1)
+    cdef double top = <double> (k - 1)
+    cdef bint ok
     if labels != NULL:
         if floating is double:
-            if skx_labels_to_indices_d(labels, r, top, idx):
-                return -1
+            ok = skx_labels_to_indices_d(labels, r, top, idx)
         else:
-            if skx_labels_to_indices_f(labels, r, top, idx):
-                return -1
-        for i in range(r):
-            v = labels[i]
-            if not (v >= 0 and v <= top and v == <double> (<Py_ssize_t> v)):
-                return i
-        return -1   # not reached
+            ok = skx_labels_to_indices_f(labels, r, top, idx)
+        # A bad label: class_indices' scalar test finds the first.
+        return -1 if ok else _first_bad_index(labels, r, k, idx)
     if skx_indices_ok(y, r, k):
         return -1
     for i in range(r):

@@ -55,6 +55,18 @@
 #define skx_prefetchw(p) ((void)0)
 #endif
 
+/* One cache line of each stream ahead (either may be NULL: not this
+   caller's memory), `offset` bytes into it. */
+static inline void skx_prefetch_ahead(const char *read, char *write, size_t offset)
+{
+    if (read != NULL) {
+        skx_prefetch(read + offset);
+    }
+    if (write != NULL) {
+        skx_prefetchw(write + offset);
+    }
+}
+
 #define SKX_CAT_(a, b) a##_##b
 #define SKX_CAT(a, b) SKX_CAT_(a, b)
 #define SKX_FN(name) SKX_CAT(name, SKX_SFX)

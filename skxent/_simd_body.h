@@ -299,12 +299,7 @@ static void SKX_FN(softmax_prep_d)(
         for (i0 = 0; j < size; i0 += WD) {
             const VD mv = vd_load(m + i0);
             for (c = 0; c < k && j < size; c++, j += WD) {
-                if (pf_read != NULL) {
-                    skx_prefetch(pf_read + (size_t)j * sizeof(double));
-                }
-                if (pf_write != NULL) {
-                    skx_prefetchw(pf_write + (size_t)j * sizeof(double));
-                }
+                skx_prefetch_ahead(pf_read, pf_write, (size_t)j * sizeof(double));
                 VD x = j + WD <= size ? vd_load(z + j) : vd_load_n(z + j, size - j);
                 vd_store(e + j, SKX_FN(vd_exp_np)(vd_sub(x, vd_perm(idx[c], mv))));
             }
@@ -327,12 +322,7 @@ static void SKX_FN(softmax_prep_d)(
            by the caller): one run of whole vectors, while memory ahead is
            fetched (one cache line of each stream per vector of exponentials). */
         for (j = 0; j < size; j += WD) {
-            if (pf_read != NULL) {
-                skx_prefetch(pf_read + (size_t)j * sizeof(double));
-            }
-            if (pf_write != NULL) {
-                skx_prefetchw(pf_write + (size_t)j * sizeof(double));
-            }
+            skx_prefetch_ahead(pf_read, pf_write, (size_t)j * sizeof(double));
             vd_store(e + j, SKX_FN(vd_exp_np)(vd_load(e + j)));
         }
     }
@@ -412,12 +402,7 @@ static void SKX_FN(softmax_prep_f)(
     }
     const ptrdiff_t size = r * k;
     for (j = 0; j < size; j += WF) {
-        if (pf_read != NULL) {
-            skx_prefetch(pf_read + (size_t)j * sizeof(float));
-        }
-        if (pf_write != NULL) {
-            skx_prefetchw(pf_write + (size_t)j * sizeof(float));
-        }
+        skx_prefetch_ahead(pf_read, pf_write, (size_t)j * sizeof(float));
         vf_store(e + j, SKX_FN(vf_exp_np)(vf_load(e + j)));
     }
     for (i0 = 0; i0 < r; i0 += WD) {

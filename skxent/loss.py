@@ -474,9 +474,10 @@ def loss_gradient(
     gradient_out : ndarray of the shape of ``raw``, default=None
         Filled in place when given (partly, on an error).  Nothing else is
         allocated when both outputs are given (except for a 2-D sigmoid, which
-        needs the element-wise losses before summing them).  An output must not share
-        memory with an input or with the other output (a ``ValueError``
-        says so): the kernel writes it while it still reads them.
+        needs the element-wise losses before summing them).  An output must
+        not share memory with an input or with the other output (a
+        ``ValueError`` says so): the kernel writes it while it still reads
+        them.
     n_threads : int, default=None
         OpenMP threads, from 1 to 4 per CPU; None follows ``OMP_NUM_THREADS``
         and threadpoolctl.  Results do not depend on it.
