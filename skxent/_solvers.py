@@ -582,7 +582,134 @@ def _sweep(kernel, data_args, point_args, penalty_args, state, n_sweeps, tol):
     )
 
 
-def _anderson_cd(sweep, state, model, active, max_sweeps, tol, depth=5):
+def _kinked_minimum(kinks, weights, h, g, l1):
+    """Column by column, the t minimising
+
+        h t^2 / 2 + g t + l1 sum_k w_k |t - kink_k|
+
+    (convex piecewise quadratic, ``h >= 0``): at the first kink whose slope on
+    the right is >= 0 if the slope on its left is <= 0, else where the line
+    ``h t + c`` of the piece before it crosses 0.  ``kinks`` (k, J) sorted
+    along axis 0 with their ``weights`` (k, J) (> 0); ``h`` and ``g`` (J,).
+    Where h = 0 and no kink turns the slope, the kink nearest (not unbounded:
+    the caller's problems have a minimum)."""
+    k, J = kinks.shape
+    below = np.cumsum(weights, axis=0)  # weight of kinks <= kink i
+    total = below[-1]
+    right = h * kinks + g + l1 * (2.0 * below - total)
+    rises = right >= 0.0
+    first = np.where(rises.any(axis=0), rises.argmax(axis=0), k)
+    at = np.minimum(first, k - 1)
+    cols = np.arange(J)
+    kink = kinks[at, cols]
+    before = np.where(first > 0, below[np.maximum(first - 1, 0), cols], 0.0)
+    before = np.where(first < k, before, total)
+    c = g + l1 * (2.0 * before - total)
+    on_kink = (first < k) & (h * kink + c <= 0.0)
+    safe = np.where(h > 0.0, h, 1.0)
+    return np.where(on_kink | (h <= 0.0), kink, -c / safe)
+
+
+class _ClassShift:
+    """The exact minimum of a softmax model along its flat directions.
+
+    Adding one number t to every class's coefficient of feature j moves every
+    row's scores by ``x_ij t`` in all classes: the softmax, and so the loss, its
+    gradient and Hessian, do not change (the model's data term has zero slope
+    and curvature that way).  Only the penalty sees it:
+
+        phi(t) = l2 K t^2 / 2 + b t + l1 sum_c |v_c + t|,
+
+    ``b = sum_c (G_cj + l2 D_cj)``, ``v_c = W0_cj + D_cj``: a convex piecewise
+    quadratic, minimised exactly (:func:`_kinked_minimum`).  Coordinate
+    descent moves one class at a time and crawls along such a direction when
+    l2 is small (a lasso: l2 = 0, only the L1 term decides): on
+    ``make_classification(2e4, 100, n_informative=50, n_classes=10)`` with
+    ``l1_ratio=1, C=0.01``, taking this step after each sweep cut the sweeps of
+    a fit from 134 to 52.
+
+    Only features whose K coordinates are all in the working set move (the
+    others' zeros are pinned for this model).  The raw scores' change ``U`` is
+    left as it is: ``U - m`` and the model's quadratic term do not change, nor
+    does the loss at ``raw0 + t U`` in the line search.
+    """
+
+    def __init__(self, Wt, Gt, active, l1, l2):
+        self.features = np.flatnonzero(active.all(axis=0))
+        self.W0 = Wt[:, self.features]
+        self.G = Gt[:, self.features]
+        self.l1, self.l2 = l1, l2
+
+    def __call__(self, state):
+        D = state[0]
+        if not self.features.size:
+            return
+        K, J = self.W0.shape
+        Dj = D[:, self.features]
+        b = (self.G + self.l2 * Dj).sum(axis=0)
+        kinks = np.sort(-(self.W0 + Dj), axis=0)
+        h = np.full(J, self.l2 * K)
+        D[:, self.features] = Dj + _kinked_minimum(kinks, np.ones_like(kinks), h, b, self.l1)
+
+
+class _SweepExtrapolation:
+    """The exact minimum of the newton-cd model along the last sweep's change.
+
+    A sweep moves one coordinate at a time; along a valley of the model (the
+    scores of all classes shifted by one function, which the softmax does not
+    see, or collinear columns) successive sweeps move the same way and shrink
+    by a constant factor (0.98 a sweep on ``make_classification(2e4, 100,
+    n_informative=50, n_classes=10)`` at ``l1_ratio=0.5``, whose redundant
+    columns are sums of others).  After each sweep the model is minimised
+    exactly along the change ``Delta`` since the point the sweep started from
+    (an Anderson jump in between included),
+
+        h t^2/2 + g t + l1 sum_j |W0_j + D_j + t Delta_j|,
+
+    with ``g`` and ``h`` the slope and curvature of its smooth part, from the
+    scores' change (``h = sum Q dU^2 - sum s dm^2 + l2 |dD|^2`` for softmax,
+    no ``dm`` term for sigmoids): no pass over X.  :func:`_kinked_minimum`
+    finds t, ``U`` and ``m`` follow the step, so the model stays exact.  That
+    fit took 117 sweeps instead of 187.
+    """
+
+    def __init__(self, model, Q, l1, l2):
+        self.model, self.Q, self.l1, self.l2 = model, Q, l1, l2
+        self.last = None  # the state the last sweep started from
+
+    def __call__(self, state):
+        D, Db, U, m = state
+        if self.last is None:
+            self.last = tuple(a.copy() for a in state)
+            return
+        dD, dDb, dU, dm = (a - b for a, b in zip(state, self.last))
+        for a, b in zip(self.last, state):
+            np.copyto(a, b)
+        model, Q, l2 = self.model, self.Q, self.l2
+        h = float(np.vdot(Q, dU * dU)) + l2 * float(np.vdot(dD, dD))
+        g = float(np.vdot(dU, Q * (U - m))) + float(np.vdot(model.Gt + l2 * D, dD))
+        if model.s is not None:
+            h -= float(model.s @ (dm * dm))
+        if model.gb is not None:
+            g += float(model.gb @ dDb)
+        if not h > 0.0:
+            return
+        moved = np.flatnonzero(dD)
+        step = dD.ravel()[moved]
+        kinks = -(model.Wt.ravel()[moved] + D.ravel()[moved]) / step
+        order = np.argsort(kinks)
+        t = _kinked_minimum(
+            kinks[order, None], np.abs(step)[order, None], np.array([h]), np.array([g]),
+            self.l1,
+        )[0]  # fmt: skip
+        if not t:
+            return
+        for a, b, da in zip(state, self.last, (dD, dDb, dU, dm)):
+            a += t * da
+            np.copyto(b, a)
+
+
+def _anderson_cd(sweep, state, model, active, max_sweeps, tol, depth=5, after_sweep=()):
     """Coordinate descent sweeps with Anderson acceleration of their iterates.
 
     Every ``depth + 1`` sweeps, the combination of the last iterates whose
@@ -590,8 +717,10 @@ def _anderson_cd(sweep, state, model, active, max_sweeps, tol, depth=5):
     and kept if it lowers the model (Bertrand & Massias 2021, "Anderson
     acceleration of coordinate descent"; skglm does the same).  The change of
     the raw scores is linear in the step, so the combination's is the same
-    combination of the stored ones: no pass over X.  The run ends on a plain
-    sweep, so that its zeros are exact.
+    combination of the stored ones: no pass over X.  The steps
+    ``after_sweep`` (callables on ``state``: :class:`_ClassShift`,
+    :class:`_SweepExtrapolation`) follow every sweep but the last.  The run ends on a
+    plain sweep, so that its zeros are exact.
     """
     D, Db, U, m = state
     history = []
@@ -601,6 +730,9 @@ def _anderson_cd(sweep, state, model, active, max_sweeps, tol, depth=5):
         done += 1
         if biggest <= tol:
             return done
+        if done < max_sweeps:
+            for step in after_sweep:
+                step(state)
         history.append((D[active].copy(), Db.copy(), U.copy(), m.copy()))
         if len(history) < depth + 1:
             continue
@@ -713,8 +845,12 @@ def _newton_cd(
             (dense, data, indices, indptr, n, Q, A, a_b, Hwb, P),
             (Gt, gb_kernel, Wt), (l1, l2, coord_ptr, coord_feat),
         )  # fmt: skip
+        after = []
+        if l1 and P.shape[0]:
+            after.append(_ClassShift(Wt, Gt, active, l1, l2))
+        after.append(_SweepExtrapolation(model, Q, l1, l2))
         _anderson_cd(sweep, (D, Db, U, m), model, active, max_sweeps,
-                     max(inner_factor * violation, 0.1 * tol))  # fmt: skip
+                     max(inner_factor * violation, 0.1 * tol), after_sweep=after)  # fmt: skip
         D = D.T
         # Line search on the whole objective, from the unit step.
         F0 = f + l1 * float(np.abs(W).sum())
@@ -784,18 +920,27 @@ def _explicit_cd(H, g, w, n_penalised, l1, max_sweeps, tol):
 def explicit_suits(loss):
     """Whether in-memory newton-cd forms its Hessian (:func:`newton_cd_explicit`).
 
-    Dense X, at most 256 coefficients and at least 10 000 rows: a pass over X
-    for the gradient, the Hessian from a row sample, and coordinate descent on
-    the explicit (p x p) model, where sweeps over X's columns would read all of
-    X each time (on ``make_classification(2e5, 50)`` with correlated
-    features, 6 iterations of 0.03 s against 8 of 0.12 s).
+    Dense X, and either at most 256 coefficients and at least 10 000 rows, or
+    at most :data:`EXPLICIT_CD_MAX_DOF` coefficients and so many rows that the
+    Hessian comes from a row sample of half of them or fewer
+    (``_hessian_sample``).  Each iteration is then one pass over X for the
+    gradient, the Hessian from the sample (BLAS products), and coordinate
+    descent on the explicit (p x p) model, where sweeps over X's columns read
+    all of X, for every output, a few dozen times an iteration.  On
+    ``make_classification(2e5, 50)`` with correlated features: 6 iterations of
+    0.03 s against 8 of 0.12 s.  With 10 classes and 100 features, to the same
+    tolerance (1e-5): 2.9 s against 3.4 s at 5e4 rows (every 2nd row sampled),
+    3.4 s against 17.9 s at 1e5 rows (every 4th); the other way round at
+    2e4 rows, no sample: 1.8 s against 0.7 s.
     """
-    return (
-        not loss.sparse
-        and hasattr(loss, "sampled_hessian")
-        and loss.n_dof <= 256
-        and loss.n_samples >= 10_000
-    )
+    if loss.sparse or not hasattr(loss, "sampled_hessian"):
+        return False
+    if loss.n_dof <= 256 and loss.n_samples >= 10_000:
+        return True
+    if loss.n_dof > EXPLICIT_CD_MAX_DOF:
+        return False
+    chunks, _ = loss._hessian_sample()
+    return chunks is not loss._chunks
 
 
 def newton_cd_explicit(

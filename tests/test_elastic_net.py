@@ -270,23 +270,124 @@ def test_verbose_prints_the_optimality_violation():
 
 
 @pytest.mark.parametrize(
-    "n_classes, l1_ratio, weighted, n",
-    [(2, 0.5, True, 12_000), (3, 1.0, False, 12_000), (2, 1.0, False, 45_000)],
+    "n_classes, l1_ratio, weighted, n, d",
+    [
+        (2, 0.5, True, 12_000, 8),
+        (3, 1.0, False, 12_000, 8),
+        (2, 1.0, False, 45_000, 8),
+        (3, 0.5, True, 45_000, 90),
+    ],
 )
-def test_formed_hessian_on_many_rows_reaches_saga_optimum(n_classes, l1_ratio, weighted, n):
+def test_formed_hessian_on_many_rows_reaches_saga_optimum(n_classes, l1_ratio, weighted, n, d):
     # 12 000 rows and few coefficients: newton-cd forms its Hessian (from a row
     # sample where the rows are many) and runs coordinate descent on it; the
-    # same optimum, optimality conditions and exact zeros as above.
+    # same optimum, optimality conditions and exact zeros as above.  More than
+    # 256 coefficients (3 x 91): only where the Hessian comes from a sample.
     from skxent._linear_loss import LinearModelLoss
     from skxent._solvers import explicit_suits
 
-    X, y = _data(n_classes, n=n, d=8, seed=5)
+    X, y = _data(n_classes, n=n, d=d, seed=5)
     sw = np.random.default_rng(2).uniform(0.5, 2, X.shape[0]) if weighted else None
     link, K = ("softmax", n_classes) if n_classes > 2 else ("sigmoid", 1)
     loss = LinearModelLoss(X, y if K > 1 else y.astype(float), link=link, n_outputs=K)
     assert explicit_suits(loss)
     # 45 000 rows: the Hessian from every 2nd row (the gradient from all).
     assert (loss._hessian_sample()[0] is not loss._chunks) == (n >= 40_000)
+    if loss.n_dof > 256:  # the same model on fewer rows: sweeps over the columns
+        fewer = slice(0, 12_000)
+        assert not explicit_suits(LinearModelLoss(X[fewer], y[fewer], link=link, n_outputs=K))
     C = 0.002
     ours = CrossEntropyClassifier(l1_ratio=l1_ratio, C=C, tol=1e-10).fit(X, y, sample_weight=sw)
     _check_saga_optimum(X, y, ours, C, l1_ratio, sw)
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+@pytest.mark.parametrize("K", [3, 10])
+def test_class_shift_is_the_exact_minimum_along_the_flat_direction(l2, K):
+    # newton-cd's step along "the same number added to every class of a
+    # feature": the minimum of l2 K t^2/2 + b t + l1 sum_c |v_c + t|, against
+    # scipy's bounded scalar minimisation of that function, feature by feature;
+    # features with a class outside the working set do not move.
+    from scipy.optimize import minimize_scalar
+
+    from skxent._solvers import _ClassShift
+
+    rng = np.random.default_rng(K)
+    d, l1 = 40, 0.7
+    Wt = rng.normal(size=(K, d))
+    Wt[:, 5:15] = 0.0  # kinks at zero, all tied
+    Wt[: K // 2, 15:20] = 1.5  # half the classes tied
+    Gt = rng.normal(scale=2.0, size=(K, d))
+    if l2 == 0.0:  # a softmax gradient sums to 0 over the classes: phi is bounded
+        Gt -= Gt.mean(axis=0)
+    D = rng.normal(scale=0.5, size=(K, d))
+    D[:, 5:10] = 0.0
+    active = np.ones((K, d), dtype=bool)
+    active[0, 30:] = False
+    before = D.copy()
+    _ClassShift(Wt, Gt, active, l1, l2)((D,))
+    assert_array_equal(D[:, 30:], before[:, 30:])
+    for j in range(30):
+        v, b = Wt[:, j] + before[:, j], float((Gt[:, j] + l2 * before[:, j]).sum())
+
+        def phi(t, v=v, b=b):
+            return 0.5 * l2 * K * t * t + b * t + l1 * np.abs(v + t).sum()
+
+        span = np.abs(v).max() + abs(b) / l1 + 1.0
+        ref = minimize_scalar(phi, bounds=(-span, span), method="bounded",
+                              options={"xatol": 1e-12})  # fmt: skip
+        t = D[:, j] - before[:, j]
+        assert np.ptp(t) <= 1e-12 * (1 + np.abs(t).max())  # one shift for all classes
+        assert phi(t[0]) <= min(ref.fun, phi(0.0)) + 1e-9
+
+
+@pytest.mark.parametrize("link, K", [("softmax", 4), ("sigmoid", 3)])
+def test_sweep_extrapolation_is_the_exact_minimum_along_the_last_change(link, K):
+    # After a sweep, newton-cd minimises its model along the sweep's change:
+    # the step found is the minimum of the model (evaluated from X, D and the
+    # intercepts directly) along that line, by scipy's scalar minimisation;
+    # the scores' change U and m follow the step exactly.
+    from scipy.optimize import minimize_scalar
+
+    from skxent._linear_loss import LinearModelLoss
+    from skxent._solvers import _curvature, _Model, _SweepExtrapolation
+
+    X, y = _data(K if link == "softmax" else 2, n=120, d=7, seed=4)
+    rng = np.random.default_rng(0)
+    Y = y if link == "softmax" else (rng.uniform(size=(len(y), K)) < 0.4).astype(float)
+    loss = LinearModelLoss(X, Y, link=link, n_outputs=K, C=0.5, l1_ratio=0.6)
+    w = rng.normal(scale=0.3, size=loss.n_dof)
+    W, b = loss.unpack(w)
+    W[rng.uniform(size=W.shape) < 0.3] = 0.0
+    f, g, point = loss.loss_gradient(w, return_raw=True)
+    G, gb = loss.unpack(g)
+    Q, R, P = _curvature(loss, point)
+    Wt, Gt = np.ascontiguousarray(W.T), np.ascontiguousarray(G.T)
+    model = _Model(loss, Q, P, Gt, gb, Wt, loss.l1, loss.l2)
+
+    def state(D, Db):
+        U = D @ X.T + Db[:, None]
+        m = (P * U).sum(axis=0) if link == "softmax" else np.zeros(X.shape[0])
+        return [D.copy(), Db.copy(), U, m]
+
+    def value(D, Db):
+        return model.value(*state(D, Db))
+
+    D0, Db0 = rng.normal(scale=0.2, size=(K, 7)), rng.normal(scale=0.1, size=K)
+    D1, Db1 = D0 + rng.normal(scale=0.1, size=(K, 7)), Db0 + rng.normal(scale=0.05, size=K)
+    D1[0, :3] = -Wt[0, :3]  # coordinates at exactly zero: kinks on the line
+    step = _SweepExtrapolation(model, Q, loss.l1, loss.l2)
+    step(state(D0, Db0))
+    current = state(D1, Db1)
+    step(current)
+    dD, dDb = D1 - D0, Db1 - Db0
+    t = float(np.mean((current[0] - D1)[dD != 0] / dD[dD != 0]))
+    assert_allclose(current[0], D1 + t * dD, rtol=0, atol=1e-12)
+    assert_allclose(current[1], Db1 + t * dDb, rtol=0, atol=1e-12)
+    exact = state(current[0], current[1])
+    assert_allclose(current[2], exact[2], rtol=0, atol=1e-10)
+    assert_allclose(current[3], exact[3], rtol=0, atol=1e-10)
+    ref = minimize_scalar(lambda s: value(D1 + s * dD, Db1 + s * dDb), bounds=(-20, 20),
+                          method="bounded", options={"xatol": 1e-10})  # fmt: skip
+    assert value(current[0], current[1]) <= ref.fun + 1e-12 * abs(ref.fun)
+    assert value(current[0], current[1]) <= value(D1, Db1)
