@@ -260,3 +260,51 @@ def explicit_cd(
             if biggest <= tol:
                 break
     return done
+
+
+def extrapolation_terms(
+    const double[:, ::1] Q,     # IN (K, n)
+    const double[:, ::1] U,     # IN (K, n) the scores' change now
+    const double[:, ::1] U0,    # IN (K, n) ... where the last sweep started
+    const double[::1] m,        # IN (n,) p_i . U_i (softmax), else zeros
+    const double[::1] m0,       # IN (n,)
+    const double[::1] s,        # IN (n,) row weights (softmax), or empty
+):
+    """The slope and curvature of the model's data term along ``U - U0``:
+    ``(sum dU Q (U - m), sum Q dU^2 - sum s dm^2)``, ``dU = U - U0`` and
+    ``dm = m - m0``, in one pass (newton-cd's extrapolation after a sweep)."""
+    cdef Py_ssize_t K = U.shape[0], n = U.shape[1], c, i
+    cdef double g = 0.0, h = 0.0, du, dm
+    with nogil:
+        for c in range(K):
+            for i in range(n):
+                du = U[c, i] - U0[c, i]
+                g = g + du * Q[c, i] * (U[c, i] - m[i])
+                h = h + Q[c, i] * du * du
+        if s.shape[0] > 0:
+            for i in range(n):
+                dm = m[i] - m0[i]
+                h = h - s[i] * dm * dm
+    return g, h
+
+
+def extrapolate(
+    double[:, ::1] U,           # INOUT (K, n) U + t (U - U0)
+    double[:, ::1] U0,          # OUT (K, n) the same
+    double[::1] m,              # INOUT (n,) m + t (m - m0)
+    double[::1] m0,             # OUT (n,) the same
+    double t,
+):
+    """Step along ``(U - U0, m - m0)`` by t; then U0 and m0 hold the new point."""
+    cdef Py_ssize_t K = U.shape[0], n = U.shape[1], c, i
+    cdef double v
+    with nogil:
+        for c in range(K):
+            for i in range(n):
+                v = U[c, i] + t * (U[c, i] - U0[c, i])
+                U[c, i] = v
+                U0[c, i] = v
+        for i in range(n):
+            v = m[i] + t * (m[i] - m0[i])
+            m[i] = v
+            m0[i] = v

@@ -673,40 +673,50 @@ class _SweepExtrapolation:
     fit took 117 sweeps instead of 187.
     """
 
-    def __init__(self, model, Q, l1, l2):
+    def __init__(self, model, Q, active, l1, l2):
+        # Coordinates outside the working set never move: only these are kept.
         self.model, self.Q, self.l1, self.l2 = model, Q, l1, l2
+        self.coords = np.flatnonzero(active)
+        self.W0 = model.Wt.ravel()[self.coords]
+        self.G = model.Gt.ravel()[self.coords]
+        self.s = np.empty(0) if model.s is None else np.ascontiguousarray(model.s, np.float64)
         self.last = None  # the state the last sweep started from
 
     def __call__(self, state):
+        from ._cd import extrapolate, extrapolation_terms
+
         D, Db, U, m = state
+        Dw = D.ravel()[self.coords]
         if self.last is None:
-            self.last = tuple(a.copy() for a in state)
+            self.last = [Dw, Db.copy(), U.copy(), m.copy()]
             return
-        dD, dDb, dU, dm = (a - b for a, b in zip(state, self.last))
-        for a, b in zip(self.last, state):
-            np.copyto(a, b)
-        model, Q, l2 = self.model, self.Q, self.l2
-        h = float(np.vdot(Q, dU * dU)) + l2 * float(np.vdot(dD, dD))
-        g = float(np.vdot(dU, Q * (U - m))) + float(np.vdot(model.Gt + l2 * D, dD))
-        if model.s is not None:
-            h -= float(model.s @ (dm * dm))
-        if model.gb is not None:
-            g += float(model.gb @ dDb)
-        if not h > 0.0:
-            return
+        D0, Db0, U0, m0 = self.last
+        dD, dDb = Dw - D0, Db - Db0
+        self.last[:2] = Dw, Db.copy()
+        g, h = extrapolation_terms(self.Q, U, U0, m, m0, self.s)
+        h += self.l2 * float(dD @ dD)
+        g += float((self.G + self.l2 * Dw) @ dD)
+        if self.model.gb is not None:
+            g += float(self.model.gb @ dDb)
         moved = np.flatnonzero(dD)
-        step = dD.ravel()[moved]
-        kinks = -(model.Wt.ravel()[moved] + D.ravel()[moved]) / step
-        order = np.argsort(kinks)
-        t = _kinked_minimum(
-            kinks[order, None], np.abs(step)[order, None], np.array([h]), np.array([g]),
-            self.l1,
-        )[0]  # fmt: skip
+        t = 0.0
+        if h > 0.0 and moved.size:
+            step = dD[moved]
+            kinks = -(self.W0[moved] + Dw[moved]) / step
+            order = np.argsort(kinks)
+            t = _kinked_minimum(
+                kinks[order, None], np.abs(step)[order, None], np.array([h]), np.array([g]),
+                self.l1,
+            )[0]  # fmt: skip
         if not t:
+            np.copyto(U0, U)
+            np.copyto(m0, m)
             return
-        for a, b, da in zip(state, self.last, (dD, dDb, dU, dm)):
-            a += t * da
-            np.copyto(b, a)
+        Dw += t * dD
+        D.ravel()[self.coords] = Dw
+        Db += t * dDb
+        extrapolate(U, U0, m, m0, float(t))
+        self.last[:2] = Dw.copy(), Db.copy()
 
 
 def _anderson_cd(sweep, state, model, active, max_sweeps, tol, depth=5, after_sweep=()):
@@ -817,8 +827,8 @@ def _newton_cd(
     f, g, point = loss.loss_gradient(w, return_raw=True)
     eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
     stalled = 0
+    sub = min_norm_subgradient(loss, w, g)  # then from _l1_step_ends
     for n_iter in range(1, max_iter + 1):
-        sub = min_norm_subgradient(loss, w, g)
         violation = float(np.abs(sub).max())
         if violation <= tol and n_iter > min_iter:
             return SolverResult(w, n_iter - 1)
@@ -848,7 +858,7 @@ def _newton_cd(
         after = []
         if l1 and P.shape[0]:
             after.append(_ClassShift(Wt, Gt, active, l1, l2))
-        after.append(_SweepExtrapolation(model, Q, l1, l2))
+        after.append(_SweepExtrapolation(model, Q, active, l1, l2))
         _anderson_cd(sweep, (D, Db, U, m), model, active, max_sweeps,
                      max(inner_factor * violation, 0.1 * tol), after_sweep=after)  # fmt: skip
         D = D.T
@@ -878,24 +888,25 @@ def _newton_cd(
         w = accepted
         f, g, point = loss.loss_gradient(w, return_raw=True)
         stalled += bool(rounding)
-        end = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback)
+        end, sub = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback)
         if end is not None:
             return end
     return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
 
 
 def _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback):
-    """The result of a proximal Newton iteration, if it ends the fit: on the
-    callback's word or the least-norm subgradient (converged), or after three
-    steps at the precision of the arithmetic (not converged)."""
+    """The result of a proximal Newton iteration if it ends the fit (on the
+    callback's word or the least-norm subgradient: converged; after three
+    steps at the precision of the arithmetic: not converged), else None; and
+    that subgradient, for the next iteration."""
     sub = min_norm_subgradient(loss, w, g)
     if callback is not None and callback(w, f + loss.l1_penalty(w), sub):
-        return SolverResult(w, n_iter)
+        return SolverResult(w, n_iter), sub
     if np.abs(sub).max() <= tol:
-        return SolverResult(w, n_iter)
+        return SolverResult(w, n_iter), sub
     if stalled >= 3:
-        return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
-    return None
+        return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype)), sub
+    return None, sub
 
 
 # The most coefficients newton_cd_explicit takes: its Hessian is dense on the client.
@@ -971,8 +982,8 @@ def _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps, min_iter=
     f, g, H = hessian(w)
     stalled = 0
     eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
+    sub = min_norm_subgradient(loss, w, g)  # then from _l1_step_ends
     for n_iter in range(1, max_iter + 1):
-        sub = min_norm_subgradient(loss, w, g)
         violation = float(np.abs(sub).max())
         if violation <= tol and n_iter > min_iter:
             return SolverResult(w, n_iter - 1)
@@ -1000,7 +1011,7 @@ def _newton_cd_explicit(loss, w0, max_iter, tol, callback, max_sweeps, min_iter=
             return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
         w = accepted
         f, g, H = evaluated if evaluated is not None else hessian(w)
-        end = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback)
+        end, sub = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback)
         if end is not None:
             return end
     return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")

@@ -376,7 +376,7 @@ def test_sweep_extrapolation_is_the_exact_minimum_along_the_last_change(link, K)
     D0, Db0 = rng.normal(scale=0.2, size=(K, 7)), rng.normal(scale=0.1, size=K)
     D1, Db1 = D0 + rng.normal(scale=0.1, size=(K, 7)), Db0 + rng.normal(scale=0.05, size=K)
     D1[0, :3] = -Wt[0, :3]  # coordinates at exactly zero: kinks on the line
-    step = _SweepExtrapolation(model, Q, loss.l1, loss.l2)
+    step = _SweepExtrapolation(model, Q, np.ones((K, 7), dtype=bool), loss.l1, loss.l2)
     step(state(D0, Db0))
     current = state(D1, Db1)
     step(current)
