@@ -773,6 +773,35 @@ def _anderson_cd(sweep, state, model, active, max_sweeps, tol, depth=5, after_sw
     return done
 
 
+# The smallest working set that newton-cd restricts its step to (_working_set).
+_WORKING_SET_MIN = 1000
+
+
+def _working_set(Wt, Gt, l1):
+    """The coordinates a newton-cd step may move: the non-zero ones and those
+    that violate their optimality condition at zero (``|G| > l1``); but when
+    the violators are many more than the non-zeros, only the worst of them,
+    up to ``max(2 * non-zeros, _WORKING_SET_MIN)`` in all (the working sets of
+    celer and skglm, Massias et al. 2018, 2022).
+
+    From W = 0 on a text-like problem (1e5 x 2^17, tf-idf) nearly every
+    feature violates (106 000 of them) where the solution has 212 non-zeros:
+    the sweeps over all of them cost 20 ms each where the final ones take 3 ms.
+    The outer iterations stop on the whole least-norm subgradient, and each
+    takes in the worst violators: the fit ends at the same optimum.
+    """
+    nonzero = Wt != 0
+    active = nonzero | (np.abs(Gt) > l1)
+    size = max(2 * int(np.count_nonzero(nonzero)), _WORKING_SET_MIN)
+    if np.count_nonzero(active) <= size:
+        return active
+    score = np.where(nonzero, np.inf, np.abs(Gt) - l1).ravel()
+    keep = np.argpartition(score, score.size - size)[score.size - size :]
+    ws = np.zeros(Wt.shape, dtype=bool)
+    ws.ravel()[keep] = True
+    return ws & active
+
+
 def newton_cd(
     loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50, inner_factor=0.1,
     min_iter=1,
@@ -837,7 +866,7 @@ def _newton_cd(
         Wt, Gt = np.ascontiguousarray(W.T), np.ascontiguousarray(G.T)
         Q, R, P = _curvature(loss, point)
         A = squares.curvature(R, l2)
-        active = (Wt != 0) | (np.abs(Gt) > l1) if l1 else np.ones((K, d), dtype=bool)
+        active = _working_set(Wt, Gt, l1) if l1 else np.ones((K, d), dtype=bool)
         coord_ptr = np.zeros(K + 1, dtype=np.intp)
         coord_ptr[1:] = np.cumsum(active.sum(axis=1))
         coord_feat = np.ascontiguousarray(np.nonzero(active)[1], dtype=np.intp)

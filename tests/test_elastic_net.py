@@ -391,3 +391,50 @@ def test_sweep_extrapolation_is_the_exact_minimum_along_the_last_change(link, K)
                           method="bounded", options={"xatol": 1e-10})  # fmt: skip
     assert value(current[0], current[1]) <= ref.fun + 1e-12 * abs(ref.fun)
     assert value(current[0], current[1]) <= value(D1, Db1)
+
+
+def test_working_set_keeps_the_nonzeros_and_the_worst_violators():
+    from skxent._solvers import _WORKING_SET_MIN, _working_set
+
+    rng = np.random.default_rng(3)
+    K, d, l1 = 3, 2000, 0.5
+    Wt = np.where(rng.uniform(size=(K, d)) < 0.1, rng.normal(size=(K, d)), 0.0)
+    Gt = rng.normal(size=(K, d))
+    ws = _working_set(Wt, Gt, l1)
+    nonzero = Wt != 0
+    violators = ~nonzero & (np.abs(Gt) > l1)
+    size = max(2 * nonzero.sum(), _WORKING_SET_MIN)
+    assert violators.sum() + nonzero.sum() > size  # the case where it chooses
+    assert ws.sum() == size
+    assert ws[nonzero].all()
+    assert not ws[~nonzero & ~violators].any()
+    # The violators taken are the worst: none left out is worse than one taken.
+    taken = np.abs(Gt)[ws & violators]
+    left = np.abs(Gt)[~ws & violators]
+    assert left.max() <= taken.min()
+    # Few violators: all of them.
+    Gs = np.where(nonzero, Gt, 0.1 * Gt)
+    assert_array_equal(_working_set(Wt, Gs, l1), nonzero | (np.abs(Gs) > l1))
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_small_working_sets_reach_saga_optimum(fmt, monkeypatch):
+    # Working sets of at most max(2 nnz, 5) coordinates instead of 1000: the
+    # outer iterations take in the worst violators until none is left.
+    import skxent._solvers as solvers
+
+    sizes = []
+    choose = solvers._working_set
+
+    def spy(Wt, Gt, l1):
+        ws = choose(Wt, Gt, l1)
+        sizes.append((int(ws.sum()), int(((Wt != 0) | (np.abs(Gt) > l1)).sum())))
+        return ws
+
+    monkeypatch.setattr(solvers, "_WORKING_SET_MIN", 5)
+    monkeypatch.setattr(solvers, "_working_set", spy)
+    X, y = _data(4, n=300, d=30, seed=7)
+    Xf = sparse.csr_matrix(X) if fmt == "csr" else X
+    ours = CrossEntropyClassifier(l1_ratio=1.0, C=0.1, tol=1e-10).fit(Xf, y)
+    assert sizes[0][0] < sizes[0][1]  # the first step on a part of the violators
+    _check_saga_optimum(X, y, ours, 0.1, 1.0, None)
