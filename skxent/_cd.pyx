@@ -308,3 +308,38 @@ def extrapolate(
             v = m[i] + t * (m[i] - m0[i])
             m[i] = v
             m0[i] = v
+
+
+def working_curvatures(
+    const floating[::1] data,            # IN CSC values
+    const Py_ssize_t[::1] indices,       # IN CSC row indices
+    const Py_ssize_t[::1] indptr,        # IN CSC column pointers (d + 1,)
+    const double[:, ::1] R,              # IN (K, n)
+    const Py_ssize_t[::1] coord_ptr,     # IN (K + 1,) as newton_cd_sweeps takes them
+    const Py_ssize_t[::1] coord_feat,    # IN
+    double l2,
+    double[:, ::1] A,                    # OUT (K, d) at the working set's coordinates
+    double[:, ::1] Hwb,                  # OUT (K, d) likewise, or (0, d): no intercept
+):
+    """For the working set of a sparse X only: ``A_cj = sum_i x_ij^2 R_ci + l2``
+    and ``Hwb_cj = sum_i x_ij R_ci``, over column j's non-zeros in order (the
+    other entries are left as they are).  A product over all the columns would
+    read every non-zero of X twice, for a working set that may hold a hundredth
+    of them."""
+    cdef Py_ssize_t K = R.shape[0], c, f, j, k
+    cdef bint intercept = Hwb.shape[0] > 0
+    cdef double a, h, v, r
+    with nogil:
+        for c in range(K):
+            for f in range(coord_ptr[c], coord_ptr[c + 1]):
+                j = coord_feat[f]
+                a = 0.0
+                h = 0.0
+                for k in range(indptr[j], indptr[j + 1]):
+                    v = data[k]
+                    r = R[c, indices[k]]
+                    a = a + v * v * r
+                    h = h + v * r
+                A[c, j] = a + l2
+                if intercept:
+                    Hwb[c, j] = h

@@ -510,44 +510,23 @@ def _curvature(loss, point):
 
 
 class _Squares:
-    """The coordinates' curvatures ``sum_i x_ij^2 R_ci`` and their terms with
-    the intercepts ``sum_i x_ij R_ci``, once per Newton iteration.
-
-    A CSR X whose columns the objective keeps (``kept``): the objective's own
-    parallel products on them, with no squared copy of X.  Otherwise one
-    product with X's squares, made once per fit.
+    """Dense X: the coordinates' curvatures ``sum_i x_ij^2 R_ci`` and their
+    terms with the intercepts ``sum_i x_ij R_ci``, once per Newton iteration,
+    as BLAS products (with X's squares, made once per fit).  Sparse X takes
+    the working set's columns only (:func:`skxent._cd.working_curvatures`).
     """
 
-    def __init__(self, loss, kept, csc_arrays=None):
-        from scipy import sparse
-
-        self.loss, self.X2 = loss, None
-        X = loss.X
-        if kept is not None:
-            return
-        if csc_arrays is not None:  # X's CSC form, made already: its squares
-            data, indices, indptr = csc_arrays
-            self.X2 = sparse.csc_matrix((np.square(data), indices, indptr), shape=X.shape)
-        elif sparse.issparse(X):
-            self.X2 = X.tocsc(copy=True)
-            self.X2.data **= 2
-        else:
-            self.X2 = np.square(X)
+    def __init__(self, X):
+        self.X, self.X2 = X, np.square(X)
 
     def curvature(self, R, l2):
         """(K, d) curvatures, l2 included."""
-        if self.X2 is None:
-            A = self.loss._sparse_XtG(self.loss.X, R.T, squared=True).T
-        else:
-            A = np.asarray((self.X2.T @ R.T.astype(self.X2.dtype)).T, dtype=np.float64)
+        A = np.asarray((self.X2.T @ R.T.astype(self.X2.dtype)).T, dtype=np.float64)
         return np.ascontiguousarray(A + l2)
 
     def with_intercept(self, R):
         """(K, d) curvatures between each coordinate and its output's intercept."""
-        X = self.loss.X
-        if self.X2 is None:
-            return np.ascontiguousarray(self.loss._sparse_XtG(X, R.T).T)
-        H = np.asarray((X.T @ R.T.astype(X.dtype)).T, dtype=np.float64)
+        H = np.asarray((self.X.T @ R.T.astype(self.X.dtype)).T, dtype=np.float64)
         return np.ascontiguousarray(H)
 
 
@@ -847,11 +826,13 @@ def newton_cd(
 def _newton_cd(
     loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps, min_iter=1
 ):
+    from ._cd import working_curvatures
+
     l1, l2 = loss.l1, loss.l2
     K, d, n = loss.n_outputs, loss.n_features, loss.n_samples
     kept = _kept_columns(loss)
     dense, data, indices, indptr = _columns(loss.X, kept)
-    squares = _Squares(loss, kept, None if dense.size else (data, indices, indptr))
+    squares = _Squares(loss.X) if dense.size else None
     w = np.array(w0, dtype=np.float64)
     f, g, point = loss.loss_gradient(w, return_raw=True)
     eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
@@ -865,15 +846,20 @@ def _newton_cd(
         G, gb = loss.unpack(g)
         Wt, Gt = np.ascontiguousarray(W.T), np.ascontiguousarray(G.T)
         Q, R, P = _curvature(loss, point)
-        A = squares.curvature(R, l2)
         active = _working_set(Wt, Gt, l1) if l1 else np.ones((K, d), dtype=bool)
         coord_ptr = np.zeros(K + 1, dtype=np.intp)
         coord_ptr[1:] = np.cumsum(active.sum(axis=1))
         coord_feat = np.ascontiguousarray(np.nonzero(active)[1], dtype=np.intp)
+        if squares is not None:
+            A = squares.curvature(R, l2)
+            Hwb = squares.with_intercept(R) if loss.fit_intercept else np.empty((0, d))
+        else:
+            A = np.full((K, d), l2)
+            Hwb = np.zeros((K if loss.fit_intercept else 0, d))
+            working_curvatures(data, indices, indptr, R, coord_ptr, coord_feat, l2, A, Hwb)
         D = np.zeros((K, d))
         Db = np.zeros(K if loss.fit_intercept else 0)
         a_b = R.sum(axis=1) if loss.fit_intercept else np.empty(0)
-        Hwb = squares.with_intercept(R) if loss.fit_intercept else np.empty((0, d))
         U = np.zeros((K, n))
         m = np.zeros(n)
         model = _Model(loss, Q, P, Gt, gb, Wt, l1, l2)

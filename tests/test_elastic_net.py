@@ -438,3 +438,27 @@ def test_small_working_sets_reach_saga_optimum(fmt, monkeypatch):
     ours = CrossEntropyClassifier(l1_ratio=1.0, C=0.1, tol=1e-10).fit(Xf, y)
     assert sizes[0][0] < sizes[0][1]  # the first step on a part of the violators
     _check_saga_optimum(X, y, ours, 0.1, 1.0, None)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_working_curvatures_against_scipy_products(dtype):
+    # newton-cd's curvatures on a sparse X, for the working set's columns only:
+    # the entries of scipy's (X^2)^T R and X^T R there, the rest untouched.
+    from skxent._cd import working_curvatures
+
+    rng = np.random.default_rng(5)
+    n, d, K = 200, 40, 3
+    X = sparse.random(n, d, density=0.2, format="csc", random_state=1, dtype=dtype)
+    X.sort_indices()
+    R = rng.uniform(size=(K, n))
+    active = rng.uniform(size=(K, d)) < 0.4
+    coord_ptr = np.concatenate([[0], np.cumsum(active.sum(axis=1))]).astype(np.intp)
+    coord_feat = np.nonzero(active)[1].astype(np.intp)
+    A, Hwb = np.full((K, d), -1.0), np.full((K, d), -1.0)
+    working_curvatures(X.data, X.indices.astype(np.intp), X.indptr.astype(np.intp), R,
+                       coord_ptr, coord_feat, 0.25, A, Hwb)  # fmt: skip
+    X64 = X.astype(np.float64)
+    assert_allclose(A[active], ((X64.multiply(X64)).T @ R.T).T[active] + 0.25, rtol=1e-12)
+    assert_allclose(Hwb[active], (X64.T @ R.T).T[active], rtol=1e-12)
+    assert_array_equal(A[~active], -1.0)
+    assert_array_equal(Hwb[~active], -1.0)
