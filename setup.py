@@ -114,13 +114,13 @@ extensions = [
         libraries=[] if sys.platform == "win32" else ["m"],
         depends=["skxent/_simd.h", "skxent/_simd_isa.h", "skxent/_simd_body.h", "skxent/_omp.h"],
     ),
-    # The solvers' own kernels (newton-cd's coordinate descent): serial.
+    # The solvers' own kernels (newton-cd's coordinate descent).
     Extension(
         "skxent._cd",
         ["skxent/_cd.pyx"],
         include_dirs=["skxent"],
         libraries=[] if sys.platform == "win32" else ["m"],
-        depends=["skxent/_cd_loops.h"],
+        depends=["skxent/_cd_loops.h", "skxent/_omp.h"],
     ),
     # Products of a CSR X with a dense matrix, for the objective on sparse X.
     Extension(

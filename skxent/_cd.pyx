@@ -31,7 +31,31 @@ the machine.  Dense X is read by columns (Fortran order), sparse X as CSC.
 Arguments are marked ``# IN`` / ``# INOUT``.
 """
 
+from cython.parallel cimport parallel, threadid
 from libc.math cimport fabs
+
+import numpy as np
+
+cdef extern from "_omp.h" nogil:
+    int skx_omp_bind(const char *module, const char **where)
+
+cdef extern from *:
+    """
+    /* A barrier of the enclosing parallel region (an orphaned directive), and
+       the size of its team. */
+    static void skx_cd_barrier(void)
+    {
+    #pragma omp barrier
+    }
+    #if defined(_OPENMP)
+    #include <omp.h>
+    static int skx_cd_team(void) { return omp_get_num_threads(); }
+    #else
+    static int skx_cd_team(void) { return 1; }
+    #endif
+    """
+    void skx_cd_barrier() nogil
+    int skx_cd_team() nogil
 
 ctypedef fused floating:
     float
@@ -106,6 +130,154 @@ cdef inline void _column_update(
             m[i] = m[i] + p[i] * step
 
 
+# Dense X with at least this many rows: each coordinate's sum runs over
+# BLOCKS fixed blocks of rows (the threads share them out, one barrier a
+# coordinate), added in block order, so that the result does not depend on
+# the number of threads.  Below, one sum over all rows, on one thread.
+cdef enum:
+    BLOCKS = 8
+    MIN_BLOCKED_ROWS = 16384
+
+
+cdef void _blocked_sweeps(
+    const floating[::1, :] X,
+    Py_ssize_t n,
+    const double[:, ::1] Q,
+    const double[:, ::1] A,
+    const double[::1] a_b,
+    const double[:, ::1] Hwb,
+    const double[:, ::1] P,
+    double[:, ::1] U,
+    double[::1] m,
+    const double[:, ::1] G,
+    const double[::1] gb,
+    const double[:, ::1] W0,
+    double[:, ::1] D,
+    double[::1] Db,
+    double l1,
+    double l2,
+    const Py_ssize_t[::1] coord_ptr,
+    const Py_ssize_t[::1] coord_feat,
+    int max_sweeps,
+    double tol,
+    int n_threads,
+    double[:, ::1] part,                 # SCRATCH (2, BLOCKS) the blocks' sums
+    double[::1] result,                  # OUT (2,) sweeps done, largest change
+) noexcept nogil:
+    """newton_cd_sweeps on dense X over BLOCKS blocks of rows: the same
+    arithmetic per coordinate, its sums in blocks.  Every thread runs the whole
+    loop and makes the same decisions from the same shared sums; each updates
+    only the rows of its own blocks (block b is thread b mod n_threads's), and
+    thread 0 alone writes D and Db.  One barrier per coordinate: the blocks'
+    sums alternate between the two rows of ``part`` (a row is rewritten two
+    barriers after it was read)."""
+    cdef Py_ssize_t K = Q.shape[0]
+    cdef bint coupled = P.shape[0] > 0
+    cdef bint intercept = Db.shape[0] > 0
+    cdef Py_ssize_t sweep, f, j, c, b, i, r0, r1, tid, nt
+    cdef int side
+    cdef double grad, curv, w_old, w_new, delta, biggest, d_cj
+    cdef double hbb, hwb, pending, g_b, acc
+    cdef const floating *v
+    cdef const double *p
+    with parallel(num_threads=n_threads):
+        tid = threadid()
+        nt = skx_cd_team()
+        sweep = 0
+        side = 0
+        while sweep < max_sweeps:
+            sweep = sweep + 1
+            biggest = 0.0
+            for c in range(K):
+                p = &P[c, 0] if coupled else NULL
+                pending = 0.0
+                hbb = a_b[c] if intercept else 0.0
+                if hbb > 0.0:
+                    for b in range(BLOCKS):
+                        if b % nt != tid:
+                            continue
+                        r0 = (n * b) // BLOCKS  # assigned here: thread-private
+                        r1 = (n * (b + 1)) // BLOCKS
+                        acc = 0.0
+                        for i in range(r0, r1):
+                            acc = acc + Q[c, i] * (U[c, i] - m[i])
+                        part[side, b] = acc
+                    skx_cd_barrier()
+                    g_b = gb[c]
+                    for b in range(BLOCKS):
+                        g_b = g_b + part[side, b]
+                    side = 1 - side
+                    pending = -g_b / hbb
+                    if fabs(g_b) > biggest:
+                        biggest = fabs(g_b)
+                for f in range(coord_ptr[c], coord_ptr[c + 1]):
+                    j = coord_feat[f]
+                    curv = A[c, j]
+                    hwb = Hwb[c, j] if hbb > 0.0 else 0.0
+                    if hbb > 0.0:
+                        curv = curv - hwb * hwb / hbb
+                    if not curv > 1e-12 * A[c, j]:
+                        continue
+                    d_cj = D[c, j]  # read before the barrier: thread 0 writes it after
+                    v = &X[0, j]
+                    for b in range(BLOCKS):
+                        if b % nt != tid:
+                            continue
+                        r0 = (n * b) // BLOCKS  # assigned here: thread-private
+                        r1 = (n * (b + 1)) // BLOCKS
+                        if floating is double:
+                            part[side, b] = skx_cd_dot_d(
+                                v + r0, &Q[c, r0], &U[c, r0], &m[r0], r1 - r0)
+                        else:
+                            part[side, b] = skx_cd_dot_f(
+                                v + r0, &Q[c, r0], &U[c, r0], &m[r0], r1 - r0)
+                    skx_cd_barrier()
+                    grad = 0.0
+                    for b in range(BLOCKS):
+                        grad = grad + part[side, b]
+                    side = 1 - side
+                    grad = grad + pending * hwb + G[c, j] + l2 * d_cj
+                    w_old = W0[c, j] + d_cj
+                    w_new = _soft(w_old - grad / curv, l1 / curv)
+                    delta = w_new - w_old
+                    if delta == 0.0:
+                        continue
+                    if tid == 0:
+                        D[c, j] = w_new - W0[c, j]
+                    if fabs(delta) * curv > biggest:
+                        biggest = fabs(delta) * curv
+                    for b in range(BLOCKS):
+                        if b % nt != tid:
+                            continue
+                        r0 = (n * b) // BLOCKS  # assigned here: thread-private
+                        r1 = (n * (b + 1)) // BLOCKS
+                        if floating is double:
+                            skx_cd_update_d(v + r0, delta, p + r0 if coupled else NULL,
+                                            &U[c, r0], &m[r0], r1 - r0)
+                        else:
+                            skx_cd_update_f(v + r0, delta, p + r0 if coupled else NULL,
+                                            &U[c, r0], &m[r0], r1 - r0)
+                    if hbb > 0.0:
+                        pending = pending - delta * hwb / hbb
+                if pending != 0.0:
+                    if tid == 0:
+                        Db[c] = Db[c] + pending
+                    for b in range(BLOCKS):
+                        if b % nt != tid:
+                            continue
+                        r0 = (n * b) // BLOCKS  # assigned here: thread-private
+                        r1 = (n * (b + 1)) // BLOCKS
+                        for i in range(r0, r1):
+                            U[c, i] = U[c, i] + pending
+                            if coupled:
+                                m[i] = m[i] + P[c, i] * pending
+            if biggest <= tol:
+                break
+        if tid == 0:
+            result[0] = sweep
+            result[1] = biggest
+
+
 def newton_cd_sweeps(
     const floating[::1, :] X,            # IN (n, d) dense, Fortran order; or (0, 0)
     const floating[::1] data,            # IN CSC values; or empty (dense X)
@@ -130,6 +302,7 @@ def newton_cd_sweeps(
     const Py_ssize_t[::1] coord_feat,    # IN   coord_feat[coord_ptr[c]:coord_ptr[c + 1]]
     int max_sweeps,
     double tol,
+    int n_threads=1,
 ):
     """Sweep the working set's coordinates (and the intercepts) until the
     largest change of the model's gradient, ``|delta| * curvature``, is at most
@@ -155,6 +328,16 @@ def newton_cd_sweeps(
     cdef const double *p
     cdef double grad, curv, w_old, w_new, delta, biggest
     cdef double hbb, hwb, pending, g_b
+    cdef double[:, ::1] part
+    cdef double[::1] result
+    if dense and n >= MIN_BLOCKED_ROWS:
+        part = np.zeros((2, BLOCKS))
+        result = np.zeros(2)
+        with nogil:
+            _blocked_sweeps(X, n, Q, A, a_b, Hwb, P, U, m, G, gb, W0, D, Db, l1, l2,
+                            coord_ptr, coord_feat, max_sweeps, tol, max(1, n_threads),
+                            part, result)
+        return int(result[0]), result[1]
     with nogil:
         while sweep < max_sweeps:
             sweep = sweep + 1
@@ -343,3 +526,27 @@ def working_curvatures(
                 A[c, j] = a + l2
                 if intercept:
                     Hwb[c, j] = h
+
+
+def openmp_bind(module=None):
+    """Run this module's parallel region on the OpenMP runtime of the loaded
+    extension module at path ``module`` (see skxent/_omp.h): the one that
+    :mod:`skxent._core` binds to, so that one pool of threads serves both."""
+    cdef const char *where = NULL
+    cdef bytes path = None if module is None else str(module).encode()
+    return skx_omp_bind(NULL if path is None else <const char *> path, &where)
+
+
+def _bind_as_core():
+    """At import: the runtime that the loss kernels chose."""
+    from ._config import build_info
+
+    path = build_info().get("openmp_library")
+    openmp_bind(path if path else None)
+
+
+_bind_as_core()
+
+
+# For the tests: the fewest rows that take the blocked sweeps.
+BLOCKED_ROWS = MIN_BLOCKED_ROWS

@@ -462,3 +462,54 @@ def test_working_curvatures_against_scipy_products(dtype):
     assert_allclose(Hwb[active], (X64.T @ R.T).T[active], rtol=1e-12)
     assert_array_equal(A[~active], -1.0)
     assert_array_equal(Hwb[~active], -1.0)
+
+
+def test_blocked_sweeps_reach_saga_optimum():
+    # 20 000 dense rows and 3 x 91 coefficients, fewer rows than two Hessian
+    # samples: newton-cd sweeps the columns, its sums over blocks of rows
+    # (skxent._cd.BLOCKED_ROWS); the same optimum as saga's.
+    from skxent._cd import BLOCKED_ROWS
+
+    from skxent._linear_loss import LinearModelLoss
+    from skxent._solvers import explicit_suits
+
+    X, y = _data(3, n=20_000, d=90, seed=8)
+    sw = np.random.default_rng(4).uniform(0.5, 2, X.shape[0])
+    assert X.shape[0] >= BLOCKED_ROWS
+    assert not explicit_suits(LinearModelLoss(X, y, link="softmax", n_outputs=3))
+    ours = CrossEntropyClassifier(l1_ratio=0.5, C=0.002, tol=1e-10).fit(X, y, sample_weight=sw)
+    _check_saga_optimum(X, y, ours, 0.002, 0.5, sw)
+
+
+def test_blocked_sweeps_same_bits_on_any_threads():
+    # The kernel itself, with intercepts and softmax coupling, run repeatedly:
+    # a race between the threads would show as different bits now and then.
+    from skxent._cd import BLOCKED_ROWS, newton_cd_sweeps
+
+    rng = np.random.default_rng(0)
+    n, d, K = BLOCKED_ROWS + 3001, 20, 4
+    X = np.asfortranarray(rng.normal(size=(n, d)))
+    P = rng.dirichlet(np.ones(K), size=n).T.copy()
+    Q, R = P.copy(), P * (1 - P)
+    A = np.ascontiguousarray(((X**2).T @ R.T).T)
+    Hwb, a_b = np.ascontiguousarray((X.T @ R.T).T), R.sum(axis=1)
+    G, gb = 0.1 * rng.normal(size=(K, d)), 0.1 * rng.normal(size=K)
+    ptr = np.arange(K + 1, dtype=np.intp) * d
+    feat = np.tile(np.arange(d, dtype=np.intp), K)
+
+    def run(threads):
+        U, m, D, Db = np.zeros((K, n)), np.zeros(n), np.zeros((K, d)), np.zeros(K)
+        out = newton_cd_sweeps(
+            X, np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp), n, Q, A, a_b, Hwb,
+            P, U, m, G, gb, np.zeros((K, d)), D, Db, 0.01, 0.001, ptr, feat, 2, 0.0,
+            n_threads=threads,
+        )  # fmt: skip
+        return out, D, Db, U, m
+
+    ref = run(1)
+    assert np.abs(ref[1]).max() > 0
+    for threads in (2, 3) * 5:
+        got = run(threads)
+        assert got[0] == ref[0]
+        for a, b in zip(got[1:], ref[1:]):
+            assert_array_equal(a, b)

@@ -71,3 +71,28 @@ def test_objective_is_split_into_several_chunks():
         for data in (X, sparse.csr_matrix(X)):
             loss = LinearModelLoss(data, y, link="softmax", n_outputs=len(np.unique(y)))
             assert len(loss._chunks) >= 3
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_newton_cd_blocked_sweeps_do_not_depend_on_threads(dtype):
+    # More than 256 coefficients on dense rows, fewer than twice the Hessian
+    # sample: newton-cd sweeps X's columns, on 16 384 rows or more in blocks
+    # of rows shared out between the threads; the sums are added in block
+    # order, so 1, 2 and 3 threads give the same bits.
+    from skxent._cd import BLOCKED_ROWS
+
+    from skxent._linear_loss import LinearModelLoss
+    from skxent._solvers import explicit_suits
+
+    X, y = make_classification(20_000, 60, n_informative=20, n_classes=5, random_state=1)
+    X = X.astype(dtype)
+    assert X.shape[0] >= BLOCKED_ROWS
+    assert not explicit_suits(LinearModelLoss(X, y, link="softmax", n_outputs=5))
+    fits = []
+    for threads in (1, 2, 3):
+        with threadpool_limits(threads):
+            fits.append(CrossEntropyClassifier(l1_ratio=0.5, C=0.05).fit(X, y))
+    for other in fits[1:]:
+        assert np.array_equal(fits[0].coef_, other.coef_)
+        assert np.array_equal(fits[0].intercept_, other.intercept_)
+        assert np.array_equal(fits[0].n_iter_, other.n_iter_)
