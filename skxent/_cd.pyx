@@ -19,15 +19,18 @@ softmax, whose Hessian in the raw scores of row i is
 per-class approximation, at the cost of one more update per row.  For sigmoids
 the Hessian is diagonal, ``Q = h``, and ``m`` stays 0.  The coordinate's
 curvature ``A_cj = sum_i x_ij^2 R_ci + l2`` (``R = s~ p (1 - p)``, or ``h``)
-comes from the caller (one matrix product); the update is a soft-thresholded
-Newton step, which puts a coordinate at exactly 0.0 when the optimality
-conditions ask for it.
+comes from the caller (one matrix product, or :func:`working_curvatures`); the
+update is a soft-thresholded Newton step, which puts a coordinate at exactly
+0.0 when the optimality conditions ask for it.
 
 The sweep is output-major: the arrays of one output (its column of Q, U and P)
 stay in cache while every feature's column streams past, instead of K sets of
 them for each feature.  Only the coordinates of the working set are visited.
-Everything runs on one thread, in a fixed order: the result does not depend on
-the machine.  Dense X is read by columns (Fortran order), sparse X as CSC.
+The coordinates are visited in a fixed order.  On dense X with many rows each
+coordinate's sums run over fixed blocks of rows that the threads share out
+(one barrier a coordinate), added in block order; otherwise one thread does
+everything: either way the result does not depend on the number of threads.
+Dense X is read by columns (Fortran order), sparse X as CSC.
 Arguments are marked ``# IN`` / ``# INOUT``.
 """
 
