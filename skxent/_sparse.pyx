@@ -176,6 +176,58 @@ def csr_times_dense_f64(
                         o[c] = o[c] + v * gr[c]
 
 
+def csr_transpose(
+    const floating[::1] data,       # IN CSR values
+    const index_t[::1] indices,     # IN CSR column indices
+    const index_t[::1] indptr,      # IN CSR row pointers
+    const Py_ssize_t[::1] bounds,   # IN (parts + 1,) rows where each part starts
+    floating[::1] data_t,           # OUT values of X^T as CSR (X as CSC)
+    index_t[::1] indices_t,         # OUT their row indices, increasing in each column
+    index_t[::1] indptr_t,          # OUT (n_cols + 1,) column pointers
+    Py_ssize_t[:, ::1] count,       # SCRATCH (parts, n_cols), zeros
+    int n_threads,
+):
+    """X^T as CSR, i.e. X as CSC with sorted row indices: what scipy's
+    ``tocsc`` makes, on several threads.  Each part of the rows (``bounds``)
+    counts its entries per column; the counts give every part its own slots
+    in each column, after the earlier parts' (so the rows come out in order);
+    then each part writes its entries there.  The result does not depend on
+    the parts or the threads."""
+    cdef Py_ssize_t parts = bounds.shape[0] - 1, n_cols = indptr_t.shape[0] - 1
+    cdef Py_ssize_t t, r, k, j, pos, start, c
+    cdef Py_ssize_t next_part[1]
+    next_part[0] = 0
+    with nogil, parallel(num_threads=max(1, min(n_threads, parts))):
+        while True:
+            t = skx_claim(&next_part[0], 1)
+            if t >= parts:
+                break
+            for k in range(indptr[bounds[t]], indptr[bounds[t + 1]]):
+                count[t, indices[k]] += 1
+    with nogil:
+        start = 0
+        indptr_t[0] = 0
+        for j in range(n_cols):
+            for t in range(parts):
+                c = count[t, j]
+                count[t, j] = start
+                start = start + c
+            indptr_t[j + 1] = <index_t> start
+    next_part[0] = 0
+    with nogil, parallel(num_threads=max(1, min(n_threads, parts))):
+        while True:
+            t = skx_claim(&next_part[0], 1)
+            if t >= parts:
+                break
+            for r in range(bounds[t], bounds[t + 1]):
+                for k in range(indptr[r], indptr[r + 1]):
+                    j = indices[k]
+                    pos = count[t, j]
+                    count[t, j] = pos + 1
+                    indices_t[pos] = <index_t> r
+                    data_t[pos] = data[k]
+
+
 def _bind_as_core():
     """At import: the runtime that the loss kernels chose (its library's path,
     from the build-info helper)."""

@@ -9,6 +9,7 @@ tolerance.
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 from scipy import sparse
 from scipy.special import softmax
 from sklearn.linear_model import LogisticRegression
@@ -250,3 +251,28 @@ def test_csr_products_match_scipy_for_any_thread_count(dtype, K):
         got.append(Z)
     np.testing.assert_allclose(got[0], want, rtol=rtol, atol=rtol * np.abs(want).max())
     np.testing.assert_array_equal(got[0], got[1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+def test_csr_transpose_matches_scipy_for_any_thread_count(dtype, index):
+    # X^T as CSR (X as CSC) from skxent's parallel counting sort: scipy's
+    # arrays exactly, empty rows and columns and a Zipfian column included.
+    from skxent._linear_loss import _csr_transpose
+
+    rng = np.random.default_rng(0)
+    X = sparse.random(700, 300, density=0.05, format="csr", random_state=2, dtype=dtype)
+    X = X.tolil()
+    X[:, 7] = rng.uniform(size=(700, 1)).astype(dtype)  # a column in every row
+    X[40:60, :] = 0  # empty rows
+    X[:, 100:120] = 0  # empty columns
+    X = X.tocsr()
+    X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
+    ref = X.tocsc()
+    ref.sort_indices()
+    for threads in (1, 2, 3, 8):
+        data, indices, indptr = _csr_transpose(X, threads)
+        assert data.dtype == dtype and indices.dtype == index
+        assert_array_equal(indptr, ref.indptr)
+        assert_array_equal(indices, ref.indices)
+        assert_array_equal(data, ref.data)
