@@ -84,6 +84,15 @@ cdef inline double _soft(double x, double t) noexcept nogil:
     return 0.0
 
 
+cdef inline double _capped(double delta, double cap) noexcept nogil:
+    """``delta`` clipped to [-cap, cap]."""
+    if delta > cap:
+        return cap
+    if delta < -cap:
+        return -cap
+    return delta
+
+
 cdef inline double _column_gradient(
     const floating *v,      # IN the column's values
     const Py_ssize_t *idx,  # IN their rows (NULL: rows 0..count-1)
@@ -161,6 +170,7 @@ cdef void _blocked_sweeps(
     double l2,
     const Py_ssize_t[::1] coord_ptr,
     const Py_ssize_t[::1] coord_feat,
+    const double[::1] cap,
     int max_sweeps,
     double tol,
     int n_threads,
@@ -242,9 +252,10 @@ cdef void _blocked_sweeps(
                     grad = grad + pending * hwb + G[c, j] + l2 * d_cj
                     w_old = W0[c, j] + d_cj
                     w_new = _soft(w_old - grad / curv, l1 / curv)
-                    delta = w_new - w_old
+                    delta = _capped(w_new - w_old, cap[j])
                     if delta == 0.0:
                         continue
+                    w_new = w_old + delta
                     if tid == 0:
                         D[c, j] = w_new - W0[c, j]
                     if fabs(delta) * curv > biggest:
@@ -303,6 +314,7 @@ def newton_cd_sweeps(
     double l2,
     const Py_ssize_t[::1] coord_ptr,     # IN (K + 1,) output c's coordinates are
     const Py_ssize_t[::1] coord_feat,    # IN   coord_feat[coord_ptr[c]:coord_ptr[c + 1]]
+    const double[::1] cap,               # IN (d,) the largest move of a coordinate at a time
     int max_sweeps,
     double tol,
     int n_threads=1,
@@ -338,7 +350,7 @@ def newton_cd_sweeps(
         result = np.zeros(2)
         with nogil:
             _blocked_sweeps(X, n, Q, A, a_b, Hwb, P, U, m, G, gb, W0, D, Db, l1, l2,
-                            coord_ptr, coord_feat, max_sweeps, tol, max(1, n_threads),
+                            coord_ptr, coord_feat, cap, max_sweeps, tol, max(1, n_threads),
                             part, result)
         return int(result[0]), result[1]
     with nogil:
@@ -381,9 +393,10 @@ def newton_cd_sweeps(
                     grad = grad + pending * hwb + G[c, j] + l2 * D[c, j]
                     w_old = W0[c, j] + D[c, j]
                     w_new = _soft(w_old - grad / curv, l1 / curv)
-                    delta = w_new - w_old
+                    delta = _capped(w_new - w_old, cap[j])
                     if delta == 0.0:
                         continue
+                    w_new = w_old + delta
                     D[c, j] = w_new - W0[c, j]
                     if fabs(delta) * curv > biggest:
                         biggest = fabs(delta) * curv
@@ -474,6 +487,27 @@ def extrapolation_terms(
     return g, h
 
 
+def model_quadratic(
+    const double[:, ::1] Q,     # IN (K, n)
+    const double[:, ::1] U,     # IN (K, n) the scores' change
+    const double[::1] m,        # IN (n,) p_i . U_i (softmax), else zeros
+    const double[::1] s,        # IN (n,) row weights (softmax), or empty
+):
+    """The quadratic term of newton-cd's model at a step, ``D^T H D`` from the
+    scores' change it makes: ``sum Q U^2 - sum s m^2``, in one pass without
+    temporaries."""
+    cdef Py_ssize_t K = U.shape[0], n = U.shape[1], c, i
+    cdef double h = 0.0
+    with nogil:
+        for c in range(K):
+            for i in range(n):
+                h = h + Q[c, i] * U[c, i] * U[c, i]
+        if s.shape[0] > 0:
+            for i in range(n):
+                h = h - s[i] * m[i] * m[i]
+    return h
+
+
 def extrapolate(
     double[:, ::1] U,           # INOUT (K, n) U + t (U - U0)
     double[:, ::1] U0,          # OUT (K, n) the same
@@ -529,6 +563,24 @@ def working_curvatures(
                 A[c, j] = a + l2
                 if intercept:
                     Hwb[c, j] = h
+
+
+def column_abs_max(
+    const floating[::1] data,            # IN CSC values
+    const Py_ssize_t[::1] indptr,        # IN CSC column pointers (d + 1,)
+    double[::1] out,                     # OUT (d,) each column's largest |x|, 0 if empty
+):
+    """Each column's largest absolute value, in one pass without temporaries."""
+    cdef Py_ssize_t d = out.shape[0], j, k
+    cdef double big, v
+    with nogil:
+        for j in range(d):
+            big = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                v = fabs(data[k])
+                if v > big:
+                    big = v
+            out[j] = big
 
 
 def openmp_bind(module=None):

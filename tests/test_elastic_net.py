@@ -363,7 +363,7 @@ def test_sweep_extrapolation_is_the_exact_minimum_along_the_last_change(link, K)
     G, gb = loss.unpack(g)
     Q, R, P = _curvature(loss, point)
     Wt, Gt = np.ascontiguousarray(W.T), np.ascontiguousarray(G.T)
-    model = _Model(loss, Q, P, Gt, gb, Wt, loss.l1, loss.l2)
+    model = _Model(loss, Q, P, Gt, gb, Wt, loss.l1, loss.l2, np.arange(K * 7))
 
     def state(D, Db):
         U = D @ X.T + Db[:, None]
@@ -376,7 +376,13 @@ def test_sweep_extrapolation_is_the_exact_minimum_along_the_last_change(link, K)
     D0, Db0 = rng.normal(scale=0.2, size=(K, 7)), rng.normal(scale=0.1, size=K)
     D1, Db1 = D0 + rng.normal(scale=0.1, size=(K, 7)), Db0 + rng.normal(scale=0.05, size=K)
     D1[0, :3] = -Wt[0, :3]  # coordinates at exactly zero: kinks on the line
-    step = _SweepExtrapolation(model, Q, np.ones((K, 7), dtype=bool), loss.l1, loss.l2)
+    # The model itself against the formed Hessian (l2 included):
+    # g.d + d H d / 2 + l1 |W + D|_1, d the step in w's layout.
+    _, _, H = loss.hessian(w)
+    d_flat = loss.pack(D1, Db1)
+    expected = g @ d_flat + 0.5 * d_flat @ H @ d_flat + loss.l1 * np.abs(W + D1.T).sum()
+    assert_allclose(value(D1, Db1), expected, rtol=1e-12)
+    step = _SweepExtrapolation(model, Q, loss.l1, loss.l2)
     step(state(D0, Db0))
     current = state(D1, Db1)
     step(current)
@@ -501,15 +507,75 @@ def test_blocked_sweeps_same_bits_on_any_threads():
         U, m, D, Db = np.zeros((K, n)), np.zeros(n), np.zeros((K, d)), np.zeros(K)
         out = newton_cd_sweeps(
             X, np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp), n, Q, A, a_b, Hwb,
-            P, U, m, G, gb, np.zeros((K, d)), D, Db, 0.01, 0.001, ptr, feat, 2, 0.0,
+            P, U, m, G, gb, np.zeros((K, d)), D, Db, 0.01, 0.001, ptr, feat, caps, 2, 0.0,
             n_threads=threads,
         )  # fmt: skip
         return out, D, Db, U, m
 
+    # Every other feature's moves capped (tightly enough to bind): both branches.
+    caps = np.where(np.arange(d) % 2 == 0, 1e-6, np.inf)
     ref = run(1)
+    assert np.isclose(np.abs(ref[1][:, ::2]).max(), 2e-6)
     assert np.abs(ref[1]).max() > 0
     for threads in (2, 3) * 5:
         got = run(threads)
         assert got[0] == ref[0]
         for a, b in zip(got[1:], ref[1:]):
             assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csc"])
+def test_capped_coordinate_moves(layout):
+    # newton-cd's coordinate descent moves a coordinate by at most its cap per
+    # update (skxent._solvers._step_caps), and with enough sweeps still reaches
+    # the minimum of the model that the uncapped sweeps reach.
+    from skxent._cd import newton_cd_sweeps
+
+    rng = np.random.default_rng(3)
+    n, d, K = 300, 12, 3
+    Xd = rng.normal(size=(n, d)) * (rng.uniform(size=(n, d)) < 0.5)
+    P = rng.dirichlet(np.ones(K), size=n).T.copy()
+    Q, R = P / n, P * (1 - P) / n
+    A = np.ascontiguousarray(((Xd**2).T @ R.T).T) + 1e-3
+    Hwb, a_b = np.ascontiguousarray((Xd.T @ R.T).T), R.sum(axis=1)
+    G, gb = 0.5 * rng.normal(size=(K, d)), 0.1 * rng.normal(size=K)
+    ptr = np.arange(K + 1, dtype=np.intp) * d
+    feat = np.tile(np.arange(d, dtype=np.intp), K)
+    if layout == "dense":
+        data = (np.asfortranarray(Xd), np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp))
+    else:
+        Xs = sparse.csc_matrix(Xd)
+        Xs.sort_indices()
+        data = (np.empty((0, 0), order="F"), Xs.data, Xs.indices.astype(np.intp),
+                Xs.indptr.astype(np.intp))  # fmt: skip
+
+    def run(caps, sweeps):
+        U, m, D, Db = np.zeros((K, n)), np.zeros(n), np.zeros((K, d)), np.zeros(K)
+        newton_cd_sweeps(*data, n, Q, A, a_b, Hwb, P, U, m, G, gb, np.zeros((K, d)), D, Db,
+                         1e-3, 1e-3, ptr, feat, caps, sweeps, 1e-14)  # fmt: skip
+        return D, Db
+
+    free = run(np.full(d, np.inf), 1)[0]
+    caps = np.full(d, 0.5 * np.abs(free).max())
+    assert (np.abs(free) > caps).any()
+    one = run(caps, 1)[0]
+    assert np.abs(one).max() <= caps[0] * (1 + 1e-12)
+    assert np.isclose(np.abs(one).max(), caps[0])
+    D_free, Db_free = run(np.full(d, np.inf), 5000)
+    D_cap, Db_cap = run(caps, 5000)
+    assert_allclose(D_cap, D_free, rtol=1e-7, atol=1e-10)
+    assert_allclose(Db_cap, Db_free, rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_step_caps_from_each_columns_largest_entry(dtype):
+    from skxent._solvers import STEP_CAP, _columns, _step_caps
+
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(50, 9)).astype(dtype) * (rng.uniform(size=(50, 9)) < 0.3)
+    X[:, 4] = 0  # an empty column: no cap
+    big = np.abs(X).max(axis=0).astype(np.float64)
+    expected = np.where(big > 0, STEP_CAP / np.where(big > 0, big, 1), np.inf)
+    for form in (X, sparse.csr_matrix(X)):
+        dense, data, indices, indptr = _columns(form)
+        assert_allclose(_step_caps(dense, data, indptr, X.shape[1]), expected, rtol=1e-15)
