@@ -181,9 +181,10 @@ cdef void _blocked_sweeps(
     arithmetic per coordinate, its sums in blocks.  Every thread runs the whole
     loop and makes the same decisions from the same shared sums; each updates
     only the rows of its own blocks (block b is thread b mod n_threads's), and
-    thread 0 alone writes D and Db.  One barrier per coordinate: the blocks'
-    sums alternate between the two rows of ``part`` (a row is rewritten two
-    barriers after it was read)."""
+    thread 0 alone writes D and Db.  One barrier per coordinate (and per
+    output's intercept), one at the end of each sweep: the blocks' sums
+    alternate between the two rows of ``part`` (a row is rewritten two
+    barriers after it was read).  At most BLOCKS threads: no more have work."""
     cdef Py_ssize_t K = Q.shape[0]
     cdef bint coupled = P.shape[0] > 0
     cdef bint intercept = Db.shape[0] > 0
@@ -193,7 +194,7 @@ cdef void _blocked_sweeps(
     cdef double hbb, hwb, pending, g_b, acc
     cdef const floating *v
     cdef const double *p
-    with parallel(num_threads=n_threads):
+    with parallel(num_threads=min(n_threads, BLOCKS)):
         tid = threadid()
         nt = skx_cd_team()
         sweep = 0
@@ -285,6 +286,10 @@ cdef void _blocked_sweeps(
                             U[c, i] = U[c, i] + pending
                             if coupled:
                                 m[i] = m[i] + P[c, i] * pending
+            # Thread 0's last writes to D (read by every thread at the next
+            # sweep, before that coordinate's barrier) and to Db are seen by
+            # all before they go on.
+            skx_cd_barrier()
             if biggest <= tol:
                 break
         if tid == 0:

@@ -456,7 +456,7 @@ def min_norm_subgradient(loss, w, g):
     out = g.copy()
     S, _ = loss.unpack(out)
     # At zero: G moved towards 0 by up to l1, G - clip(G, -l1, l1); then the
-    # non-zeros (few, on sparse solutions), one by one.
+    # non-zeros (few, on sparse solutions) by index.
     S -= np.clip(G, -l1, l1)
     nz = np.nonzero(W)
     S[nz] = G[nz] + l1 * np.sign(W[nz])
@@ -533,7 +533,7 @@ def _step_caps(dense, data, indptr, d):
     from ._cd import column_abs_max
 
     if dense.size:
-        big = np.abs(dense).max(axis=0).astype(np.float64)
+        big = np.maximum(dense.max(axis=0), -dense.min(axis=0)).astype(np.float64)
     else:
         big = np.empty(d)
         column_abs_max(data, indptr, big)
@@ -575,10 +575,13 @@ class _Model:
     text, a few thousand coordinates of millions).
     """
 
-    def __init__(self, loss, Q, P, Gt, gb, Wt, l1, l2, coords):
+    def __init__(self, loss, Q, P, Gt, gb, Wt, l1, l2, coords, caps=None):
         self.Q, self.gb, self.l1, self.l2, self.coords = Q, gb, l1, l2, coords
         self.Gv, self.Wv = Gt.ravel()[coords], Wt.ravel()[coords]
-        self.Gt, self.Wt = Gt, Wt
+        # Each coordinate's largest move in one update (_step_caps): the
+        # sweeps keep to it, and so do the steps between them.
+        d = Wt.shape[1]
+        self.caps = np.full(coords.size, np.inf) if caps is None else caps[coords % d]
         self.s = loss.effective_weight() if P.shape[0] else None
         self._s = np.empty(0) if self.s is None else np.ascontiguousarray(self.s, np.float64)
 
@@ -729,6 +732,11 @@ class _SweepExtrapolation:
                 kinks[order, None], np.abs(step)[order, None], np.array([h]), np.array([g]),
                 self.l1,
             )[0]  # fmt: skip
+            # No further than the sweeps could go: along a saturated
+            # coordinate's capped moves the model is flat, and its minimum
+            # would be the uncapped Newton step again.
+            limit = float(np.min(self.model.caps[moved] / np.abs(step)))
+            t = min(max(t, -limit), limit)
         if not t:
             np.copyto(U0, U)
             np.copyto(m0, m)
@@ -761,9 +769,10 @@ def _anderson_cd(sweep, state, model, max_sweeps, tol, depth=5, after_sweep=()):
         done += 1
         if biggest <= tol:
             return done
-        if done < max_sweeps:
-            for step in after_sweep:
-                step(state)
+        if done == max_sweeps:
+            break  # the run ends on a plain sweep: its zeros are exact
+        for step in after_sweep:
+            step(state)
         history.append((D.ravel()[model.coords], Db.copy(), U.copy(), m.copy()))
         if len(history) < depth + 1:
             continue
@@ -783,7 +792,8 @@ def _anderson_cd(sweep, state, model, max_sweeps, tol, depth=5, after_sweep=()):
         trial_U = sum(ck * h[2] for ck, h in zip(c, history[1:]))
         trial_m = sum(ck * h[3] for ck, h in zip(c, history[1:]))
         history = []
-        if model.value_at(trial_Dv, trial_Db, trial_U, trial_m) < model.value_at(
+        within = bool(np.all(np.abs(trial_Dv - latest[0]) <= model.caps))
+        if within and model.value_at(trial_Dv, trial_Db, trial_U, trial_m) < model.value_at(
             latest[0], latest[1], latest[2], latest[3]
         ):
             D.ravel()[model.coords] = trial_Dv
@@ -832,7 +842,8 @@ def newton_cd(
     Hessian, never formed) and minimises it plus the L1 penalty by coordinate
     descent (the Cython kernel :func:`skxent._cd.newton_cd_sweeps`), over the
     working set of coordinates that are non-zero or violate their optimality
-    condition at zero: coordinates stuck at 0 cost nothing.  A backtracking
+    condition at zero (only the worst violators when they are many more:
+    :func:`_working_set`): coordinates stuck at 0 cost nothing.  A backtracking
     line search on the whole objective follows (Lee, Sun & Saunders 2014,
     "Proximal Newton-type methods for minimizing composite functions"; glmnet's
     and glum's inner solver is the same coordinate descent).  Trial points
@@ -905,7 +916,7 @@ def _newton_cd(
         a_b = R.sum(axis=1) if loss.fit_intercept else np.empty(0)
         U = np.zeros((K, n))
         m = np.zeros(n)
-        model = _Model(loss, Q, P, Gt, gb, Wt, l1, l2, coords)
+        model = _Model(loss, Q, P, Gt, gb, Wt, l1, l2, coords, caps)
 
         gb_kernel = np.empty(0) if gb is None else np.ascontiguousarray(gb)
         sweep = functools.partial(
@@ -930,11 +941,11 @@ def _newton_cd(
         slope = float(Gv @ Dv) + gb_dot + ray.l1_at(1.0) - ray.l1_at(0.0)
         raw0 = np.asarray(point.raw2, dtype=np.float64)
         objective = functools.partial(_objective_on_ray, loss, raw0, U, ray)
-        t, rounding = _backtrack(objective, F0, slope, eps_f)
+        t, F_t, rounding = _backtrack(objective, F0, slope, eps_f)
         if t is None:
             return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
         if t == 1.0 and not rounding:
-            t = _expand(objective, t)
+            t = _expand(objective, F_t, _first_zero(Wv, Dv) if l1 else np.inf)
         accepted = w.copy()
         W_new, b_new = loss.unpack(accepted)
         W_new[cj] += t * Dv
@@ -974,29 +985,41 @@ def _objective_on_ray(loss, raw0, U, ray, t):
 
 
 def _backtrack(objective, F0, slope, eps_f):
-    """Backtracking from the unit step: ``(t, rounding)``, the first of 1, 1/2,
-    1/4, ... (30 halvings at most) that decreases ``objective`` enough
+    """Backtracking from the unit step: ``(t, F_t, rounding)``, the first of 1,
+    1/2, 1/4, ... (30 halvings at most) that decreases ``objective`` enough
     (Armijo, 1e-4), or that leaves it within the rounding of ``F0``
-    (``rounding=True``: the fit is at the precision of the arithmetic);
-    ``(None, False)`` if none does."""
+    (``rounding=True``: the fit is at the precision of the arithmetic), and
+    the objective there; ``(None, None, False)`` if none does."""
     t = 1.0
     for _ in range(30):
         F_t = objective(t)
         if F_t <= F0 + 1e-4 * t * min(slope, 0.0):
-            return t, F_t > F0 - eps_f * max(1.0, abs(F0))
+            return t, F_t, F_t > F0 - eps_f * max(1.0, abs(F0))
         if F_t <= F0 + eps_f * max(1.0, abs(F0)):
-            return t, True
+            return t, F_t, True
         t *= 0.5
-    return None, False
+    return None, None, False
 
 
 # The longest step newton-cd's line search tries, when the unit step is accepted.
 MAX_STEP = 64.0
 
 
-def _expand(objective, t):
-    """After a unit step that helped: 2, 4, ... times the step while the
-    objective keeps falling (at most :data:`MAX_STEP`).
+def _first_zero(W, D):
+    """The least t > 0 at which a coefficient of ``W + t D`` reaches 0 (inf if
+    none does): past it, a longer step would undo a zero of the proximal step
+    or flip a sign."""
+    crossing = W * D < 0
+    if not crossing.any():
+        return np.inf
+    return float(np.min(-W[crossing] / D[crossing]))
+
+
+def _expand(objective, F_1, t_max=np.inf):
+    """After a unit step that helped (the objective there ``F_1``): 2, 4, ...
+    times the step while the objective keeps falling, up to
+    ``min(MAX_STEP, t_max)`` (:func:`_first_zero` with an L1 part, so that
+    the step's zeros and signs stay as the coordinate descent set them).
 
     Far from the optimum of a weakly penalised problem (separable text
     classes, large C), the coefficients must grow by orders of magnitude,
@@ -1006,8 +1029,8 @@ def _expand(objective, t):
     and the fit took 10 Newton steps instead of 13.  A trial costs the loss
     at known raw scores, no pass over X.
     """
-    best = objective(t)
-    while t < MAX_STEP:
+    t, best = 1.0, F_1
+    while 2.0 * t <= min(MAX_STEP, t_max):
         F = objective(2.0 * t)
         if not F < best:
             break

@@ -398,6 +398,18 @@ def test_sweep_extrapolation_is_the_exact_minimum_along_the_last_change(link, K)
     assert value(current[0], current[1]) <= ref.fun + 1e-12 * abs(ref.fun)
     assert value(current[0], current[1]) <= value(D1, Db1)
 
+    # With caps on the coordinates' moves, the step along the line keeps to
+    # them: |t dD_k| <= cap_k, tight for one coordinate when they bind.
+    caps = np.full(7, 1e-3)
+    capped = _Model(loss, Q, P, Gt, gb, Wt, loss.l1, loss.l2, np.arange(K * 7), caps)
+    step = _SweepExtrapolation(capped, Q, loss.l1, loss.l2)
+    step(state(D0, Db0))
+    current = state(D1, Db1)
+    step(current)
+    moved = np.abs(current[0] - D1)
+    assert moved.max() <= 1e-3 * (1 + 1e-9)
+    assert np.isclose(moved.max(), 1e-3)
+
 
 def test_working_set_keeps_the_nonzeros_and_the_worst_violators():
     from skxent._solvers import _WORKING_SET_MIN, _working_set
@@ -579,3 +591,21 @@ def test_step_caps_from_each_columns_largest_entry(dtype):
     for form in (X, sparse.csr_matrix(X)):
         dense, data, indices, indptr = _columns(form)
         assert_allclose(_step_caps(dense, data, indptr, X.shape[1]), expected, rtol=1e-15)
+
+
+def test_longer_steps_stop_where_the_objective_or_a_sign_would_turn():
+    # newton-cd's line search doubles a unit step that helped while the
+    # objective falls, up to MAX_STEP and to the first coefficient that
+    # would reach 0 along the step (brute force over the ray's crossings).
+    from skxent._solvers import MAX_STEP, _expand, _first_zero
+
+    rng = np.random.default_rng(4)
+    W, D = rng.normal(size=50), rng.normal(size=50)
+    crossings = [-w / d for w, d in zip(W, D) if w * d < 0]
+    assert _first_zero(W, D) == pytest.approx(min(crossings), rel=1e-15)
+    assert _first_zero(np.abs(W), np.abs(D)) == np.inf
+    assert _expand(lambda t: -t, -1.0) == MAX_STEP
+    assert _expand(lambda t: -t, -1.0, t_max=5.0) == 4.0
+    assert _expand(lambda t: -t, -1.0, t_max=1.5) == 1.0
+    assert _expand(lambda t: (t - 3.0) ** 2, 4.0) == 2.0  # f(4) = f(2): no gain
+    assert _expand(lambda t: (t - 30.0) ** 2, 29.0**2) == 32.0
