@@ -93,6 +93,21 @@ cdef inline double _capped(double delta, double cap) noexcept nogil:
     return delta
 
 
+cdef inline double _joint_curvature(double a, double hwb, double hbb) noexcept nogil:
+    """A coordinate's curvature ``a`` with its output's intercept re-optimised
+    along (its Schur complement ``a - hwb^2 / hbb``), or ``a`` without one."""
+    if hbb > 0.0:
+        return a - hwb * hwb / hbb
+    return a
+
+
+cdef inline double _move(
+    double w_old, double grad, double curv, double l1, double cap
+) noexcept nogil:
+    """A coordinate's proximal Newton move from ``w_old``, at most ``cap`` either way."""
+    return _capped(_soft(w_old - grad / curv, l1 / curv) - w_old, cap)
+
+
 cdef inline double _column_gradient(
     const floating *v,      # IN the column's values
     const Py_ssize_t *idx,  # IN their rows (NULL: rows 0..count-1)
@@ -190,7 +205,7 @@ cdef void _blocked_sweeps(
     cdef bint intercept = Db.shape[0] > 0
     cdef Py_ssize_t sweep, f, j, c, b, i, r0, r1, tid, nt
     cdef int side
-    cdef double grad, curv, w_old, w_new, delta, biggest, d_cj
+    cdef double grad, curv, w_old, delta, biggest, d_cj
     cdef double hbb, hwb, pending, g_b, acc
     cdef const floating *v
     cdef const double *p
@@ -226,10 +241,8 @@ cdef void _blocked_sweeps(
                         biggest = fabs(g_b)
                 for f in range(coord_ptr[c], coord_ptr[c + 1]):
                     j = coord_feat[f]
-                    curv = A[c, j]
                     hwb = Hwb[c, j] if hbb > 0.0 else 0.0
-                    if hbb > 0.0:
-                        curv = curv - hwb * hwb / hbb
+                    curv = _joint_curvature(A[c, j], hwb, hbb)
                     if not curv > 1e-12 * A[c, j]:
                         continue
                     d_cj = D[c, j]  # read before the barrier: thread 0 writes it after
@@ -252,13 +265,11 @@ cdef void _blocked_sweeps(
                     side = 1 - side
                     grad = grad + pending * hwb + G[c, j] + l2 * d_cj
                     w_old = W0[c, j] + d_cj
-                    w_new = _soft(w_old - grad / curv, l1 / curv)
-                    delta = _capped(w_new - w_old, cap[j])
+                    delta = _move(w_old, grad, curv, l1, cap[j])
                     if delta == 0.0:
                         continue
-                    w_new = w_old + delta
                     if tid == 0:
-                        D[c, j] = w_new - W0[c, j]
+                        D[c, j] = w_old + delta - W0[c, j]
                     if fabs(delta) * curv > biggest:
                         biggest = fabs(delta) * curv
                     for b in range(BLOCKS):
@@ -346,7 +357,7 @@ def newton_cd_sweeps(
     cdef const floating *v
     cdef const Py_ssize_t *idx
     cdef const double *p
-    cdef double grad, curv, w_old, w_new, delta, biggest
+    cdef double grad, curv, w_old, delta, biggest
     cdef double hbb, hwb, pending, g_b
     cdef double[:, ::1] part
     cdef double[::1] result
@@ -377,12 +388,8 @@ def newton_cd_sweeps(
                         biggest = fabs(g_b)
                 for f in range(coord_ptr[c], coord_ptr[c + 1]):
                     j = coord_feat[f]
-                    curv = A[c, j]
                     hwb = Hwb[c, j] if hbb > 0.0 else 0.0
-                    if hbb > 0.0:
-                        # The coordinate's curvature with the intercept
-                        # re-optimised along: its Schur complement.
-                        curv = curv - hwb * hwb / hbb
+                    curv = _joint_curvature(A[c, j], hwb, hbb)
                     if not curv > 1e-12 * A[c, j]:
                         continue  # a constant column: the intercept is enough
                     if dense:
@@ -397,12 +404,10 @@ def newton_cd_sweeps(
                     grad = _column_gradient(v, idx, count, &Q[c, 0], &U[c, 0], &m[0])
                     grad = grad + pending * hwb + G[c, j] + l2 * D[c, j]
                     w_old = W0[c, j] + D[c, j]
-                    w_new = _soft(w_old - grad / curv, l1 / curv)
-                    delta = _capped(w_new - w_old, cap[j])
+                    delta = _move(w_old, grad, curv, l1, cap[j])
                     if delta == 0.0:
                         continue
-                    w_new = w_old + delta
-                    D[c, j] = w_new - W0[c, j]
+                    D[c, j] = w_old + delta - W0[c, j]
                     if fabs(delta) * curv > biggest:
                         biggest = fabs(delta) * curv
                     _column_update(v, idx, count, delta, p, &U[c, 0], &m[0])

@@ -582,8 +582,8 @@ class _Model:
         # sweeps keep to it, and so do the steps between them.
         d = Wt.shape[1]
         self.caps = np.full(coords.size, np.inf) if caps is None else caps[coords % d]
-        self.s = loss.effective_weight() if P.shape[0] else None
-        self._s = np.empty(0) if self.s is None else np.ascontiguousarray(self.s, np.float64)
+        # The rows' weights for softmax's m term (empty for sigmoids), as the kernels take them.
+        self.s = np.ascontiguousarray(loss.effective_weight() if P.shape[0] else [], np.float64)
 
     def value(self, D, Db, U, m):
         return self.value_at(D.ravel()[self.coords], Db, U, m)
@@ -592,7 +592,7 @@ class _Model:
         """:meth:`value` with D given by its working set's entries."""
         from ._cd import model_quadratic
 
-        quad = model_quadratic(self.Q, U, m, self._s)
+        quad = model_quadratic(self.Q, U, m, self.s)
         v = float(self.Gv @ Dv) + 0.5 * quad + 0.5 * self.l2 * float(Dv @ Dv)
         if self.gb is not None:
             v += float(self.gb @ Db)
@@ -602,9 +602,7 @@ class _Model:
 def _sweep(kernel, data_args, point_args, penalty_args, state, n_sweeps, tol):
     """One call of the coordinate-descent kernel on ``state = (D, Db, U, m)``."""
     D, Db, U, m = state
-    return kernel(
-        *data_args, U, m, *point_args, D, Db, *penalty_args[:2], *penalty_args[2:], n_sweeps, tol
-    )
+    return kernel(*data_args, U, m, *point_args, D, Db, *penalty_args, n_sweeps, tol)
 
 
 def _kinked_minimum(kinks, weights, h, g, l1):
@@ -703,7 +701,6 @@ class _SweepExtrapolation:
         self.model, self.Q, self.l1, self.l2 = model, Q, l1, l2
         self.coords = model.coords
         self.W0, self.G = model.Wv, model.Gv
-        self.s = np.empty(0) if model.s is None else np.ascontiguousarray(model.s, np.float64)
         self.last = None  # the state the last sweep started from
 
     def __call__(self, state):
@@ -717,7 +714,7 @@ class _SweepExtrapolation:
         D0, Db0, U0, m0 = self.last
         dD, dDb = Dw - D0, Db - Db0
         self.last[:2] = Dw, Db.copy()
-        g, h = extrapolation_terms(self.Q, U, U0, m, m0, self.s)
+        g, h = extrapolation_terms(self.Q, U, U0, m, m0, self.model.s)
         h += self.l2 * float(dD @ dD)
         g += float((self.G + self.l2 * Dw) @ dD)
         if self.model.gb is not None:
