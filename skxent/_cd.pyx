@@ -115,9 +115,11 @@ cdef inline double _column_gradient(
     const double *q,        # IN (n,) Q of one output
     const double *u,        # IN (n,) U of one output
     const double *m,        # IN (n,)
+    bint coupled,           # IN whether m is used (softmax); else it is all 0
 ) noexcept nogil:
     """sum_i x_i q_i (u_i - m_i): eight running sums over a dense column
-    (skxent/_cd_loops.h), one over a sparse one."""
+    (skxent/_cd_loops.h), one over a sparse one (whose rows are gathered:
+    sigmoids, whose m is 0, gather no m, with the same bits)."""
     cdef Py_ssize_t k, i
     cdef double g = 0.0
     if idx == NULL:
@@ -125,6 +127,11 @@ cdef inline double _column_gradient(
             return skx_cd_dot_d(v, q, u, m, count)
         else:
             return skx_cd_dot_f(v, q, u, m, count)
+    if not coupled:
+        for k in range(count):
+            i = idx[k]
+            g = g + v[k] * q[i] * u[i]
+        return g
     for k in range(count):
         i = idx[k]
         g = g + v[k] * q[i] * (u[i] - m[i])
@@ -401,7 +408,7 @@ def newton_cd_sweeps(
                         count = indptr[j + 1] - start
                         v = &data[start]
                         idx = &indices[start]
-                    grad = _column_gradient(v, idx, count, &Q[c, 0], &U[c, 0], &m[0])
+                    grad = _column_gradient(v, idx, count, &Q[c, 0], &U[c, 0], &m[0], coupled)
                     grad = grad + pending * hwb + G[c, j] + l2 * D[c, j]
                     w_old = W0[c, j] + D[c, j]
                     delta = _move(w_old, grad, curv, l1, cap[j])

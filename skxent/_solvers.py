@@ -949,7 +949,12 @@ def _newton_cd(
         if b_new is not None:
             b_new += t * Db
         w = accepted
-        f, g, point = loss.loss_gradient(w, return_raw=True)
+        # The new raw scores are the line search's, raw0 + t X D: no product
+        # X w.  They drift from X w's by rounding only; a fit that ends
+        # (or steps at the precision of the arithmetic) does so on X w's own.
+        f, g, point = loss.loss_gradient_from_raw(w, raw0 + t * U.T)
+        if rounding or np.abs(min_norm_subgradient(loss, w, g)).max() <= tol:
+            f, g, point = loss.loss_gradient(w, return_raw=True)
         stalled += bool(rounding)
         end, sub = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback)
         if end is not None:

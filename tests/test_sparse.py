@@ -276,3 +276,53 @@ def test_csr_transpose_matches_scipy_for_any_thread_count(dtype, index):
         assert_array_equal(indptr, ref.indptr)
         assert_array_equal(indices, ref.indices)
         assert_array_equal(data, ref.data)
+
+
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+def test_the_loss_keeps_the_transpose_of_the_used_columns_only(index):
+    # A CSR X with more than half its columns empty: the loss fits the used
+    # ones, and X^T (made with the column counts) is scipy's of X[:, used].
+    X, y = text_like(2000, 3000, 3, terms=8)
+    X = X.tolil()
+    X[:, 5:2500] = 0
+    X = X.tocsr()
+    X.eliminate_zeros()
+    X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
+    used = np.flatnonzero(np.diff(X.tocsc().indptr))
+    loss = LinearModelLoss(X, y, link="softmax", n_outputs=3, n_threads=2)
+    assert_array_equal(loss.columns, used)
+    ref = X[:, used].tocsc()
+    ref.sort_indices()
+    data, indices, indptr = loss._transposed()
+    assert indptr.dtype == index
+    assert_array_equal(indptr, ref.indptr)
+    assert_array_equal(indices, ref.indices)
+    assert_array_equal(data, ref.data)
+
+
+@pytest.mark.parametrize("dense", [False, True])
+@pytest.mark.parametrize("link", ["softmax", "sigmoid"])
+def test_loss_gradient_from_raw_scores_matches_a_pass_over_x(link, dense):
+    # newton-cd's next point from the line search's raw scores: the same
+    # objective, gradient and point state as a pass over X computes there
+    # (the raw scores from scipy's product, independently of skxent's).
+    X, y = text_like(30_000, 500, 3, terms=10, seed=3)
+    K = 3 if link == "softmax" else 1
+    t = y if link == "softmax" else (y == 0).astype(float)
+    sw = np.random.default_rng(4).uniform(0.5, 2.0, X.shape[0])
+    Xf = X.toarray() if dense else X
+    loss = LinearModelLoss(
+        Xf, t, link=link, n_outputs=K, sample_weight=sw, C=3.0, drop_empty_columns=False
+    )
+    assert len(loss._chunks) >= 2  # sums over chunks, in order
+    w = 0.5 * np.random.default_rng(5).standard_normal(loss.n_dof)
+    W, b = loss.unpack(w)
+    raw = np.asarray(X @ W) + b
+    with loss:
+        f1, g1, p1 = loss.loss_gradient_from_raw(w, raw)
+        f2, g2, p2 = loss.loss_gradient(w, return_raw=True)
+    np.testing.assert_allclose(f1, f2, rtol=1e-13)
+    np.testing.assert_allclose(g1, g2, rtol=1e-11, atol=1e-13 * np.abs(g2).max())
+    np.testing.assert_allclose(p1.raw2, p2.raw2, rtol=1e-12, atol=1e-13)
+    if link == "sigmoid":
+        np.testing.assert_allclose(p1.hdiag2, p2.hdiag2, rtol=1e-11, atol=1e-15)
