@@ -64,6 +64,11 @@ ctypedef fused floating:
     float
     double
 
+# Sparse X's row indices and column pointers as scipy keeps them (no intp copy).
+ctypedef fused index_t:
+    int
+    long long
+
 cdef extern from "_cd_loops.h" nogil:
     double skx_cd_dot_d(const double *x, const double *q, const double *u,
                         const double *m, Py_ssize_t n)
@@ -110,7 +115,7 @@ cdef inline double _move(
 
 cdef inline double _column_gradient(
     const floating *v,      # IN the column's values
-    const Py_ssize_t *idx,  # IN their rows (NULL: rows 0..count-1)
+    const index_t *idx,     # IN their rows (NULL: rows 0..count-1)
     Py_ssize_t count,
     const double *q,        # IN (n,) Q of one output
     const double *u,        # IN (n,) U of one output
@@ -140,7 +145,7 @@ cdef inline double _column_gradient(
 
 cdef inline void _column_update(
     const floating *v,
-    const Py_ssize_t *idx,
+    const index_t *idx,
     Py_ssize_t count,
     double delta,
     const double *p,        # IN (n,) probabilities of the output (softmax), or NULL
@@ -318,8 +323,8 @@ cdef void _blocked_sweeps(
 def newton_cd_sweeps(
     const floating[::1, :] X,            # IN (n, d) dense, Fortran order; or (0, 0)
     const floating[::1] data,            # IN CSC values; or empty (dense X)
-    const Py_ssize_t[::1] indices,       # IN CSC row indices
-    const Py_ssize_t[::1] indptr,        # IN CSC column pointers (d + 1,)
+    const index_t[::1] indices,          # IN CSC row indices
+    const index_t[::1] indptr,           # IN CSC column pointers (d + 1,), same dtype
     Py_ssize_t n_samples,
     const double[:, ::1] Q,              # IN (K, n)
     const double[:, ::1] A,              # IN (K, d) curvature of each coordinate, l2 included
@@ -362,7 +367,7 @@ def newton_cd_sweeps(
     cdef bint intercept = Db.shape[0] > 0
     cdef Py_ssize_t sweep = 0, f, j, c, count, start, i
     cdef const floating *v
-    cdef const Py_ssize_t *idx
+    cdef const index_t *idx
     cdef const double *p
     cdef double grad, curv, w_old, delta, biggest
     cdef double hbb, hwb, pending, g_b
@@ -549,8 +554,8 @@ def extrapolate(
 
 def working_curvatures(
     const floating[::1] data,            # IN CSC values
-    const Py_ssize_t[::1] indices,       # IN CSC row indices
-    const Py_ssize_t[::1] indptr,        # IN CSC column pointers (d + 1,)
+    const index_t[::1] indices,          # IN CSC row indices
+    const index_t[::1] indptr,           # IN CSC column pointers (d + 1,), same dtype
     const double[:, ::1] R,              # IN (K, n)
     const Py_ssize_t[::1] coord_ptr,     # IN (K + 1,) as newton_cd_sweeps takes them
     const Py_ssize_t[::1] coord_feat,    # IN
@@ -584,7 +589,7 @@ def working_curvatures(
 
 def column_abs_max(
     const floating[::1] data,            # IN CSC values
-    const Py_ssize_t[::1] indptr,        # IN CSC column pointers (d + 1,)
+    const index_t[::1] indptr,           # IN CSC column pointers (d + 1,)
     double[::1] out,                     # OUT (d,) each column's largest |x|, 0 if empty
 ):
     """Each column's largest absolute value, in one pass without temporaries."""

@@ -798,6 +798,21 @@ class LinearModelLoss:
         """One pass: the data's loss, ``X^T G``, the intercepts' gradient, and
         (with ``return_raw``) the point's state."""
         Wd, bd = self._cast(w)
+        if self._csr is not None:
+            # Sparse rows: one product over all rows and one kernel call, on
+            # OpenMP's threads (the same bits as chunk by chunk: both are
+            # row by row), then X^T G.  The pool of chunks cost more than
+            # the kernel on text-like rows.
+            n, K = self.n_samples, self.n_outputs
+            point = _Point(n, K, self.dtype, return_raw and self.link == "sigmoid")
+            data, indices, indptr = self._csr
+            _sparse.csr_times_dense(
+                data, indices, indptr, 0, np.ascontiguousarray(Wd),
+                _EMPTY_OF[self.dtype] if bd is None else bd, point.raw2,
+                min(self.n_threads, _loss.default_threads(n * K)),
+            )  # fmt: skip
+            value, XtG, gb = self._from_raw(point)
+            return value, XtG, gb, point if return_raw else None
         point = None
         if return_raw:
             point = _Point(self.n_samples, self.n_outputs, self.dtype, self.link == "sigmoid")
@@ -817,14 +832,23 @@ class LinearModelLoss:
         ``return_raw`` gives them, from ``raw`` (n, K), w's raw scores known
         otherwise (a line search's ``raw0 + t X D``), without the product X w.
 
+        The result is not kept for a later :meth:`loss_gradient` at ``w``: it
+        is X w's up to rounding, not to the bit.
+        """
+        point = _Point(self.n_samples, self.n_outputs, self.dtype, self.link == "sigmoid")
+        point.raw2[...] = raw
+        value, XtG, gb = self._from_raw(point)
+        return value + self.penalty(w), self._assemble(w, XtG, gb), point
+
+    def _from_raw(self, point):
+        """``(data's loss, X^T G, intercepts' gradient or None)`` at the raw
+        scores of ``point`` (whose Hessian diagonal, if it has one, is filled).
+
         One kernel call over all rows (on OpenMP's threads), then ``X^T G``;
-        the losses and the intercepts' gradient summed chunk by chunk, in
-        order, as everywhere.  The result is not kept for a later
-        :meth:`loss_gradient` at ``w``: it is X w's up to rounding, not to the bit.
+        the losses, the intercepts' gradient and (dense X) ``X^T G`` summed
+        chunk by chunk, in order, as everywhere.
         """
         n, K = self.n_samples, self.n_outputs
-        point = _Point(n, K, self.dtype, self.link == "sigmoid")
-        point.raw2[...] = raw
         G_all = np.empty((n, K), dtype=self.dtype)
         losses = self._kernel_all(point, G_all)
         value, gb = 0.0, np.zeros(K) if self.fit_intercept else None
@@ -833,15 +857,13 @@ class LinearModelLoss:
             if gb is not None:
                 gb = gb + G_all[rows].sum(axis=0, dtype=np.float64)
         if self.sparse:
-            XtG = self._sparse_XtG(self.X, G_all, flat=True)
-        else:
+            return value, self._sparse_XtG(self.X, G_all, flat=True), gb
 
-            def part(rows):
-                return self._grad_from(self._Xrows(rows), G_all[rows])[:1]
+        def part(rows):
+            return self._grad_from(self._Xrows(rows), G_all[rows])[:1]
 
-            (XtG,) = self.runner.fold(part, self._chunks)
-        f = value + self.penalty(w)
-        return f, self._assemble(w, XtG, gb), point
+        (XtG,) = self.runner.fold(part, self._chunks)
+        return value, XtG, gb
 
     def _kernel_all(self, point, G_out):
         """The kernel over all rows at ``point``: the per-sample losses

@@ -473,10 +473,11 @@ def _kept_columns(loss):
 
 
 def _columns(X, csc_arrays=None):
-    """X as newton-cd's kernel reads it: Fortran-ordered dense, or CSC with intp indices.
+    """X as newton-cd's kernel reads it: Fortran-ordered dense, or CSC (its
+    indices and pointers of one dtype, int32 or int64, as scipy has them).
 
     Returns ``(dense, data, indices, indptr)``, the unused ones empty.  One copy
-    per fit at most (none for a Fortran-ordered array or an intp CSC matrix);
+    per fit at most (none for a Fortran-ordered array or a CSC matrix);
     ``csc_arrays`` (data, indices, indptr with sorted indices) are X's CSC
     form already made.
     """
@@ -489,11 +490,12 @@ def _columns(X, csc_arrays=None):
             csc_arrays = (csc.data, csc.indices, csc.indptr)
         data, indices, indptr = csc_arrays
         empty = np.empty((0, 0), dtype=data.dtype, order="F")
+        index = np.int32 if indices.dtype == indptr.dtype == np.int32 else np.int64
         return (
             empty,
             np.ascontiguousarray(data),
-            np.ascontiguousarray(indices, dtype=np.intp),
-            np.ascontiguousarray(indptr, dtype=np.intp),
+            np.ascontiguousarray(indices, dtype=index),
+            np.ascontiguousarray(indptr, dtype=index),
         )
     dense = np.asfortranarray(X)
     none = np.empty(0, dtype=np.intp)
@@ -887,6 +889,7 @@ def _newton_cd(
     f, g, point = loss.loss_gradient(w, return_raw=True)
     eps_f = getattr(loss, "f_rtol", 16 * np.finfo(float).eps)
     stalled = 0
+    expanding = True
     sub = min_norm_subgradient(loss, w, g)  # then from _l1_step_ends
     for n_iter in range(1, max_iter + 1):
         violation = float(np.abs(sub).max())
@@ -941,8 +944,11 @@ def _newton_cd(
         t, F_t, rounding = _backtrack(objective, F0, slope, eps_f)
         if t is None:
             return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
-        if t == 1.0 and not rounding:
+        if t == 1.0 and not rounding and expanding:
             t = _expand(objective, F_t, _first_zero(Wv, Dv) if l1 else np.inf)
+            # Longer steps help far from the optimum only: once one did not,
+            # the trial (a loss evaluation per step) is not made again.
+            expanding = t > 1.0
         accepted = w.copy()
         W_new, b_new = loss.unpack(accepted)
         W_new[cj] += t * Dv
@@ -953,10 +959,12 @@ def _newton_cd(
         # X w.  They drift from X w's by rounding only; a fit that ends
         # (or steps at the precision of the arithmetic) does so on X w's own.
         f, g, point = loss.loss_gradient_from_raw(w, raw0 + t * U.T)
-        if rounding or np.abs(min_norm_subgradient(loss, w, g)).max() <= tol:
+        sub = min_norm_subgradient(loss, w, g)
+        if rounding or np.abs(sub).max() <= tol:
             f, g, point = loss.loss_gradient(w, return_raw=True)
+            sub = None
         stalled += bool(rounding)
-        end, sub = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback)
+        end, sub = _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback, sub)
         if end is not None:
             return end
     return SolverResult(w, max_iter, False, f"max_iter={max_iter} reached")
@@ -1040,12 +1048,13 @@ def _expand(objective, F_1, t_max=np.inf):
     return t
 
 
-def _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback):
+def _l1_step_ends(loss, n_iter, w, f, g, tol, stalled, callback, sub=None):
     """The result of a proximal Newton iteration if it ends the fit (on the
     callback's word or the least-norm subgradient: converged; after three
     steps at the precision of the arithmetic: not converged), else None; and
-    that subgradient, for the next iteration."""
-    sub = min_norm_subgradient(loss, w, g)
+    that subgradient (``sub`` if the caller has it), for the next iteration."""
+    if sub is None:
+        sub = min_norm_subgradient(loss, w, g)
     if callback is not None and callback(w, f + loss.l1_penalty(w), sub):
         return SolverResult(w, n_iter), sub
     if np.abs(sub).max() <= tol:

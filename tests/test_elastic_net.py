@@ -128,6 +128,23 @@ def test_same_optimum_as_saga(l1_ratio, n_classes, fmt, weighted):
         assert_array_equal(ours.coef_ == 0, saga.coef_ == 0)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sparse_index_dtypes_give_the_same_fit(n_classes):
+    # newton-cd reads scipy's int32 or int64 indices as they are: the same
+    # bits either way, and the optimum saga finds.
+    X, y = _data(n_classes, n=240)
+    X32 = sparse.csr_matrix(X)
+    X64 = X32.copy()
+    X64.indices, X64.indptr = X64.indices.astype(np.int64), X64.indptr.astype(np.int64)
+    fits = [
+        CrossEntropyClassifier(l1_ratio=0.5, C=0.1, tol=1e-10, solver="newton-cd").fit(Xs, y)
+        for Xs in (X32, X64)
+    ]
+    assert_array_equal(fits[0].coef_, fits[1].coef_)
+    assert_array_equal(fits[0].intercept_, fits[1].intercept_)
+    _check_saga_optimum(X, y, fits[1], 0.1, 0.5, None)
+
+
 def test_exact_zeros_where_the_conditions_ask():
     X, y = _data(4, n=400, d=30, seed=3)
     clf = CrossEntropyClassifier(l1_ratio=1.0, C=0.2, tol=1e-10).fit(X, y)
@@ -458,8 +475,9 @@ def test_small_working_sets_reach_saga_optimum(fmt, monkeypatch):
     _check_saga_optimum(X, y, ours, 0.1, 1.0, None)
 
 
+@pytest.mark.parametrize("index", [np.int32, np.intp])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_working_curvatures_against_scipy_products(dtype):
+def test_working_curvatures_against_scipy_products(dtype, index):
     # newton-cd's curvatures on a sparse X, for the working set's columns only:
     # the entries of scipy's (X^2)^T R and X^T R there, the rest untouched.
     from skxent._cd import working_curvatures
@@ -473,7 +491,7 @@ def test_working_curvatures_against_scipy_products(dtype):
     coord_ptr = np.concatenate([[0], np.cumsum(active.sum(axis=1))]).astype(np.intp)
     coord_feat = np.nonzero(active)[1].astype(np.intp)
     A, Hwb = np.full((K, d), -1.0), np.full((K, d), -1.0)
-    working_curvatures(X.data, X.indices.astype(np.intp), X.indptr.astype(np.intp), R,
+    working_curvatures(X.data, X.indices.astype(index), X.indptr.astype(index), R,
                        coord_ptr, coord_feat, 0.25, A, Hwb)  # fmt: skip
     X64 = X.astype(np.float64)
     assert_allclose(A[active], ((X64.multiply(X64)).T @ R.T).T[active] + 0.25, rtol=1e-12)
