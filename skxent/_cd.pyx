@@ -78,6 +78,10 @@ cdef extern from "_cd_loops.h" nogil:
                          double *m, Py_ssize_t n)
     void skx_cd_update_f(const float *x, double delta, const double *p, double *u,
                          double *m, Py_ssize_t n)
+    double skx_cd_update_dot_d(const double *x, double delta, const double *p, double *u,
+                               double *m, const double *y, const double *q, Py_ssize_t n)
+    double skx_cd_update_dot_f(const float *x, double delta, const double *p, double *u,
+                               double *m, const float *y, const double *q, Py_ssize_t n)
 
 
 cdef inline double _soft(double x, double t) noexcept nogil:
@@ -211,7 +215,10 @@ cdef void _blocked_sweeps(
     thread 0 alone writes D and Db.  One barrier per coordinate (and per
     output's intercept), one at the end of each sweep: the blocks' sums
     alternate between the two rows of ``part`` (a row is rewritten two
-    barriers after it was read).  At most BLOCKS threads: no more have work."""
+    barriers after it was read).  At most BLOCKS threads: no more have work.
+    A coordinate's move reaches U and m in the pass that sums the next
+    coordinate's gradient (skx_cd_update_dot: each row updated, then read,
+    as two passes would, in one)."""
     cdef Py_ssize_t K = Q.shape[0]
     cdef bint coupled = P.shape[0] > 0
     cdef bint intercept = Db.shape[0] > 0
@@ -220,10 +227,14 @@ cdef void _blocked_sweeps(
     cdef double grad, curv, w_old, delta, biggest, d_cj
     cdef double hbb, hwb, pending, g_b, acc
     cdef const floating *v
+    cdef const floating *prev
+    cdef double prev_delta
     cdef const double *p
     with parallel(num_threads=min(n_threads, BLOCKS)):
         tid = threadid()
         nt = skx_cd_team()
+        prev = NULL
+        prev_delta = 0.0
         sweep = 0
         side = 0
         while sweep < max_sweeps:
@@ -264,12 +275,23 @@ cdef void _blocked_sweeps(
                             continue
                         r0 = (n * b) // BLOCKS  # assigned here: thread-private
                         r1 = (n * (b + 1)) // BLOCKS
-                        if floating is double:
+                        if prev != NULL:
+                            # The last move's update and this sum in one pass.
+                            if floating is double:
+                                part[side, b] = skx_cd_update_dot_d(
+                                    prev + r0, prev_delta, p + r0 if coupled else NULL,
+                                    &U[c, r0], &m[r0], v + r0, &Q[c, r0], r1 - r0)
+                            else:
+                                part[side, b] = skx_cd_update_dot_f(
+                                    prev + r0, prev_delta, p + r0 if coupled else NULL,
+                                    &U[c, r0], &m[r0], v + r0, &Q[c, r0], r1 - r0)
+                        elif floating is double:
                             part[side, b] = skx_cd_dot_d(
                                 v + r0, &Q[c, r0], &U[c, r0], &m[r0], r1 - r0)
                         else:
                             part[side, b] = skx_cd_dot_f(
                                 v + r0, &Q[c, r0], &U[c, r0], &m[r0], r1 - r0)
+                    prev = NULL
                     skx_cd_barrier()
                     grad = 0.0
                     for b in range(BLOCKS):
@@ -284,19 +306,24 @@ cdef void _blocked_sweeps(
                         D[c, j] = w_old + delta - W0[c, j]
                     if fabs(delta) * curv > biggest:
                         biggest = fabs(delta) * curv
+                    # U and m take the move with the next coordinate's sum.
+                    prev = v
+                    prev_delta = delta
+                    if hbb > 0.0:
+                        pending = pending - delta * hwb / hbb
+                if prev != NULL:
                     for b in range(BLOCKS):
                         if b % nt != tid:
                             continue
                         r0 = (n * b) // BLOCKS  # assigned here: thread-private
                         r1 = (n * (b + 1)) // BLOCKS
                         if floating is double:
-                            skx_cd_update_d(v + r0, delta, p + r0 if coupled else NULL,
+                            skx_cd_update_d(prev + r0, prev_delta, p + r0 if coupled else NULL,
                                             &U[c, r0], &m[r0], r1 - r0)
                         else:
-                            skx_cd_update_f(v + r0, delta, p + r0 if coupled else NULL,
+                            skx_cd_update_f(prev + r0, prev_delta, p + r0 if coupled else NULL,
                                             &U[c, r0], &m[r0], r1 - r0)
-                    if hbb > 0.0:
-                        pending = pending - delta * hwb / hbb
+                    prev = NULL
                 if pending != 0.0:
                     if tid == 0:
                         Db[c] = Db[c] + pending
@@ -367,6 +394,8 @@ def newton_cd_sweeps(
     cdef bint intercept = Db.shape[0] > 0
     cdef Py_ssize_t sweep = 0, f, j, c, count, start, i
     cdef const floating *v
+    cdef const floating *prev = NULL  # dense: the column whose move is still to apply
+    cdef double prev_delta = 0.0
     cdef const index_t *idx
     cdef const double *p
     cdef double grad, curv, w_old, delta, biggest
@@ -413,7 +442,18 @@ def newton_cd_sweeps(
                         count = indptr[j + 1] - start
                         v = &data[start]
                         idx = &indices[start]
-                    grad = _column_gradient(v, idx, count, &Q[c, 0], &U[c, 0], &m[0], coupled)
+                    if prev != NULL:
+                        # Dense: the last move's update and this sum in one pass.
+                        if floating is double:
+                            grad = skx_cd_update_dot_d(prev, prev_delta, p, &U[c, 0], &m[0],
+                                                       v, &Q[c, 0], n)
+                        else:
+                            grad = skx_cd_update_dot_f(prev, prev_delta, p, &U[c, 0], &m[0],
+                                                       v, &Q[c, 0], n)
+                        prev = NULL
+                    else:
+                        grad = _column_gradient(v, idx, count, &Q[c, 0], &U[c, 0], &m[0],
+                                                coupled)
                     grad = grad + pending * hwb + G[c, j] + l2 * D[c, j]
                     w_old = W0[c, j] + D[c, j]
                     delta = _move(w_old, grad, curv, l1, cap[j])
@@ -422,11 +462,19 @@ def newton_cd_sweeps(
                     D[c, j] = w_old + delta - W0[c, j]
                     if fabs(delta) * curv > biggest:
                         biggest = fabs(delta) * curv
-                    _column_update(v, idx, count, delta, p, &U[c, 0], &m[0])
+                    if dense:
+                        prev = v  # U and m take the move with the next sum
+                        prev_delta = delta
+                    else:
+                        _column_update(v, idx, count, delta, p, &U[c, 0], &m[0])
                     if hbb > 0.0:
                         # The intercept's gradient was 0; the coordinate's move
                         # changed it by delta * hwb: move the intercept back.
                         pending = pending - delta * hwb / hbb
+                if prev != NULL:
+                    idx = NULL  # a dense column
+                    _column_update(prev, idx, n, prev_delta, p, &U[c, 0], &m[0])
+                    prev = NULL
                 if pending != 0.0:
                     Db[c] = Db[c] + pending
                     for i in range(n):

@@ -71,4 +71,50 @@ SKX_CD_CLONES SKX_CD_EXACT static void NAME(                                  \
 SKX_CD_UPDATE(skx_cd_update_d, double)
 SKX_CD_UPDATE(skx_cd_update_f, float)
 
+/* The update of one column and the next column's sum in one pass over the
+ * rows: u += x delta (m += p x delta), then sum_i y_i q_i (u_i - m_i) with
+ * the rows just updated.  Each row's arithmetic and each lane's order are
+ * those of SKX_CD_UPDATE followed by SKX_CD_DOT: the same bits, with u and m
+ * read and written once instead of twice. */
+#define SKX_CD_UPDATE_DOT(NAME, T)                                            \
+SKX_CD_CLONES SKX_CD_EXACT static double NAME(                                \
+    const T *__restrict x, double delta, const double *__restrict p,          \
+    double *__restrict u, double *__restrict m, const T *__restrict y,        \
+    const double *__restrict q, ptrdiff_t n)                                  \
+{                                                                             \
+    double s[SKX_CD_LANES] = {0.0};                                           \
+    ptrdiff_t i = 0, j;                                                       \
+    if (p != NULL) {                                                          \
+        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES) {                    \
+            for (j = 0; j < SKX_CD_LANES; j++) {                              \
+                double step = (double)x[i + j] * delta;                       \
+                u[i + j] += step;                                             \
+                m[i + j] += p[i + j] * step;                                  \
+                s[j] += (double)y[i + j] * q[i + j] * (u[i + j] - m[i + j]);  \
+            }                                                                 \
+        }                                                                     \
+        for (j = 0; i + j < n; j++) {                                         \
+            double step = (double)x[i + j] * delta;                           \
+            u[i + j] += step;                                                 \
+            m[i + j] += p[i + j] * step;                                      \
+            s[j] += (double)y[i + j] * q[i + j] * (u[i + j] - m[i + j]);      \
+        }                                                                     \
+    } else {                                                                  \
+        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES) {                    \
+            for (j = 0; j < SKX_CD_LANES; j++) {                              \
+                u[i + j] += (double)x[i + j] * delta;                         \
+                s[j] += (double)y[i + j] * q[i + j] * (u[i + j] - m[i + j]);  \
+            }                                                                 \
+        }                                                                     \
+        for (j = 0; i + j < n; j++) {                                         \
+            u[i + j] += (double)x[i + j] * delta;                             \
+            s[j] += (double)y[i + j] * q[i + j] * (u[i + j] - m[i + j]);      \
+        }                                                                     \
+    }                                                                         \
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); \
+}
+
+SKX_CD_UPDATE_DOT(skx_cd_update_dot_d, double)
+SKX_CD_UPDATE_DOT(skx_cd_update_dot_f, float)
+
 #endif /* SKXENT_CD_LOOPS_H */
