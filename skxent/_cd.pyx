@@ -16,16 +16,19 @@ coordinate is a pass over its column,
 with ``Q = s~ p`` (row weight times probability) and ``m_i = p_i . U_i`` for
 softmax, whose Hessian in the raw scores of row i is
 ``s~_i (diag(p_i) - p_i p_i^T)``: the exact multinomial Hessian, not a
-per-class approximation, at the cost of one more update per row.  For sigmoids
-the Hessian is diagonal, ``Q = h``, and ``m`` stays 0.  The coordinate's
-curvature ``A_cj = sum_i x_ij^2 R_ci + l2`` (``R = s~ p (1 - p)``, or ``h``)
-comes from the caller (one matrix product, or :func:`working_curvatures`); the
-update is a soft-thresholded Newton step, which puts a coordinate at exactly
-0.0 when the optimality conditions ask for it.
+per-class approximation.  For sigmoids the Hessian is diagonal, ``Q = h``, and
+``m`` stays 0.  The coordinate's curvature ``A_cj = sum_i x_ij^2 R_ci + l2``
+(``R = s~ p (1 - p)``, or ``h``) comes from the caller (one matrix product, or
+:func:`working_curvatures`); the update is a soft-thresholded Newton step,
+which puts a coordinate at exactly 0.0 when the optimality conditions ask for it.
 
-The sweep is output-major: the arrays of one output (its column of Q, U and P)
-stay in cache while every feature's column streams past, instead of K sets of
-them for each feature.  Only the coordinates of the working set are visited.
+The sweep is output-major: the arrays of one output stay in cache while every
+feature's column streams past, instead of K sets of them for each feature.
+While output c's coordinates move, the other outputs' part of m,
+``m' = m - P_c U_c``, is fixed, and the sum above is
+``sum_i x_ij (R_ci U_ci - Q_ci m'_i)``: a move updates ``U_c`` alone (on dense
+X in the pass that sums the next coordinate's gradient), and m is made whole
+after the output.  Only the coordinates of the working set are visited.
 The coordinates are visited in a fixed order.  On dense X with many rows each
 coordinate's sums run over fixed blocks of rows that the threads share out
 (one barrier a coordinate), added in block order; otherwise one thread does
@@ -70,18 +73,16 @@ ctypedef fused index_t:
     long long
 
 cdef extern from "_cd_loops.h" nogil:
-    double skx_cd_dot_d(const double *x, const double *q, const double *u,
-                        const double *m, Py_ssize_t n)
-    double skx_cd_dot_f(const float *x, const double *q, const double *u,
-                        const double *m, Py_ssize_t n)
-    void skx_cd_update_d(const double *x, double delta, const double *p, double *u,
-                         double *m, Py_ssize_t n)
-    void skx_cd_update_f(const float *x, double delta, const double *p, double *u,
-                         double *m, Py_ssize_t n)
-    double skx_cd_update_dot_d(const double *x, double delta, const double *p, double *u,
-                               double *m, const double *y, const double *q, Py_ssize_t n)
-    double skx_cd_update_dot_f(const float *x, double delta, const double *p, double *u,
-                               double *m, const float *y, const double *q, Py_ssize_t n)
+    double skx_cd_dot_d(const double *x, const double *r, const double *u,
+                        const double *b, Py_ssize_t n)
+    double skx_cd_dot_f(const float *x, const double *r, const double *u,
+                        const double *b, Py_ssize_t n)
+    void skx_cd_update_d(const double *x, double delta, double *u, Py_ssize_t n)
+    void skx_cd_update_f(const float *x, double delta, double *u, Py_ssize_t n)
+    double skx_cd_update_dot_d(const double *x, double delta, double *u, const double *y,
+                               const double *r, const double *b, Py_ssize_t n)
+    double skx_cd_update_dot_f(const float *x, double delta, double *u, const float *y,
+                               const double *r, const double *b, Py_ssize_t n)
 
 
 cdef inline double _soft(double x, double t) noexcept nogil:
@@ -117,60 +118,70 @@ cdef inline double _move(
     return _capped(_soft(w_old - grad / curv, l1 / curv) - w_old, cap)
 
 
-cdef inline double _column_gradient(
+cdef inline double _sparse_gradient(
     const floating *v,      # IN the column's values
-    const index_t *idx,     # IN their rows (NULL: rows 0..count-1)
+    const index_t *idx,     # IN their rows
     Py_ssize_t count,
-    const double *q,        # IN (n,) Q of one output
+    const double *r,        # IN (n,) R of one output
     const double *u,        # IN (n,) U of one output
-    const double *m,        # IN (n,)
-    bint coupled,           # IN whether m is used (softmax); else it is all 0
+    const double *bv,       # IN (n,) Q_c m' (softmax), or NULL (sigmoids)
 ) noexcept nogil:
-    """sum_i x_i q_i (u_i - m_i): eight running sums over a dense column
-    (skxent/_cd_loops.h), one over a sparse one (whose rows are gathered:
-    sigmoids, whose m is 0, gather no m, with the same bits)."""
+    """sum_k v_k (r_i u_i - b_i) over a sparse column's rows i = idx[k]."""
     cdef Py_ssize_t k, i
     cdef double g = 0.0
-    if idx == NULL:
-        if floating is double:
-            return skx_cd_dot_d(v, q, u, m, count)
-        else:
-            return skx_cd_dot_f(v, q, u, m, count)
-    if not coupled:
+    if bv == NULL:
         for k in range(count):
             i = idx[k]
-            g = g + v[k] * q[i] * u[i]
+            g = g + v[k] * (r[i] * u[i])
         return g
     for k in range(count):
         i = idx[k]
-        g = g + v[k] * q[i] * (u[i] - m[i])
+        g = g + v[k] * (r[i] * u[i] - bv[i])
     return g
 
 
-cdef inline void _column_update(
-    const floating *v,
-    const index_t *idx,
-    Py_ssize_t count,
-    double delta,
-    const double *p,        # IN (n,) probabilities of the output (softmax), or NULL
-    double *u,              # INOUT (n,)
-    double *m,              # INOUT (n,)
+cdef inline void _output_start(
+    Py_ssize_t c, Py_ssize_t r0, Py_ssize_t r1, const double[:, ::1] Q,
+    const double[:, ::1] P, double[:, ::1] U, double[::1] m, double[::1] bv,
 ) noexcept nogil:
-    """U_c += x delta, and m += p_c x delta for softmax."""
-    cdef Py_ssize_t k, i
-    cdef double step
-    if idx == NULL:
-        if floating is double:
-            skx_cd_update_d(v, delta, p, u, m, count)
-        else:
-            skx_cd_update_f(v, delta, p, u, m, count)
-        return
-    for k in range(count):
-        i = idx[k]
-        step = v[k] * delta
-        u[i] = u[i] + step
-        if p != NULL:
-            m[i] = m[i] + p[i] * step
+    """Softmax, rows r0..r1, before output c's coordinates: m' = m - P_c U_c
+    (the other outputs' part, fixed while c's move) in m, and bv = Q_c m'."""
+    cdef Py_ssize_t i
+    for i in range(r0, r1):
+        m[i] = m[i] - P[c, i] * U[c, i]
+        bv[i] = Q[c, i] * m[i]
+
+
+cdef inline double _intercept_sum(
+    Py_ssize_t c, Py_ssize_t r0, Py_ssize_t r1, const double[:, ::1] R,
+    const double[:, ::1] U, const double *bv,
+) noexcept nogil:
+    """sum_i R_ci U_ci - bv_i over rows r0..r1: the model's gradient of output
+    c's intercept, less its gradient at W0."""
+    cdef Py_ssize_t i
+    cdef double acc = 0.0
+    if bv == NULL:
+        for i in range(r0, r1):
+            acc = acc + R[c, i] * U[c, i]
+        return acc
+    for i in range(r0, r1):
+        acc = acc + (R[c, i] * U[c, i] - bv[i])
+    return acc
+
+
+cdef inline void _output_end(
+    Py_ssize_t c, Py_ssize_t r0, Py_ssize_t r1, double pending, bint coupled,
+    const double[:, ::1] P, double[:, ::1] U, double[::1] m,
+) noexcept nogil:
+    """Rows r0..r1, after output c's coordinates: its intercept's shift into
+    U_c, and (softmax) m = m' + P_c U_c again."""
+    cdef Py_ssize_t i
+    if pending != 0.0:
+        for i in range(r0, r1):
+            U[c, i] = U[c, i] + pending
+    if coupled:
+        for i in range(r0, r1):
+            m[i] = m[i] + P[c, i] * U[c, i]
 
 
 # Dense X with at least this many rows: each coordinate's sum runs over
@@ -186,12 +197,14 @@ cdef void _blocked_sweeps(
     const floating[::1, :] X,
     Py_ssize_t n,
     const double[:, ::1] Q,
+    const double[:, ::1] R,
     const double[:, ::1] A,
     const double[::1] a_b,
     const double[:, ::1] Hwb,
     const double[:, ::1] P,
     double[:, ::1] U,
     double[::1] m,
+    double[::1] bv,
     const double[:, ::1] G,
     const double[::1] gb,
     const double[:, ::1] W0,
@@ -216,20 +229,19 @@ cdef void _blocked_sweeps(
     output's intercept), one at the end of each sweep: the blocks' sums
     alternate between the two rows of ``part`` (a row is rewritten two
     barriers after it was read).  At most BLOCKS threads: no more have work.
-    A coordinate's move reaches U and m in the pass that sums the next
-    coordinate's gradient (skx_cd_update_dot: each row updated, then read,
-    as two passes would, in one)."""
+    A coordinate's move reaches U in the pass that sums the next coordinate's
+    gradient (skx_cd_update_dot)."""
     cdef Py_ssize_t K = Q.shape[0]
     cdef bint coupled = P.shape[0] > 0
     cdef bint intercept = Db.shape[0] > 0
-    cdef Py_ssize_t sweep, f, j, c, b, i, r0, r1, tid, nt
+    cdef Py_ssize_t sweep, f, j, c, b, r0, r1, tid, nt
     cdef int side
     cdef double grad, curv, w_old, delta, biggest, d_cj
-    cdef double hbb, hwb, pending, g_b, acc
+    cdef double hbb, hwb, pending, g_b
     cdef const floating *v
     cdef const floating *prev
     cdef double prev_delta
-    cdef const double *p
+    cdef const double *bp = &bv[0] if coupled else NULL
     with parallel(num_threads=min(n_threads, BLOCKS)):
         tid = threadid()
         nt = skx_cd_team()
@@ -241,19 +253,18 @@ cdef void _blocked_sweeps(
             sweep = sweep + 1
             biggest = 0.0
             for c in range(K):
-                p = &P[c, 0] if coupled else NULL
                 pending = 0.0
                 hbb = a_b[c] if intercept else 0.0
+                for b in range(BLOCKS):
+                    if b % nt != tid:
+                        continue
+                    r0 = (n * b) // BLOCKS  # assigned here: thread-private
+                    r1 = (n * (b + 1)) // BLOCKS
+                    if coupled:
+                        _output_start(c, r0, r1, Q, P, U, m, bv)
+                    if hbb > 0.0:
+                        part[side, b] = _intercept_sum(c, r0, r1, R, U, bp)
                 if hbb > 0.0:
-                    for b in range(BLOCKS):
-                        if b % nt != tid:
-                            continue
-                        r0 = (n * b) // BLOCKS  # assigned here: thread-private
-                        r1 = (n * (b + 1)) // BLOCKS
-                        acc = 0.0
-                        for i in range(r0, r1):
-                            acc = acc + Q[c, i] * (U[c, i] - m[i])
-                        part[side, b] = acc
                     skx_cd_barrier()
                     g_b = gb[c]
                     for b in range(BLOCKS):
@@ -279,18 +290,20 @@ cdef void _blocked_sweeps(
                             # The last move's update and this sum in one pass.
                             if floating is double:
                                 part[side, b] = skx_cd_update_dot_d(
-                                    prev + r0, prev_delta, p + r0 if coupled else NULL,
-                                    &U[c, r0], &m[r0], v + r0, &Q[c, r0], r1 - r0)
+                                    prev + r0, prev_delta, &U[c, r0], v + r0, &R[c, r0],
+                                    bp + r0 if coupled else NULL, r1 - r0)
                             else:
                                 part[side, b] = skx_cd_update_dot_f(
-                                    prev + r0, prev_delta, p + r0 if coupled else NULL,
-                                    &U[c, r0], &m[r0], v + r0, &Q[c, r0], r1 - r0)
+                                    prev + r0, prev_delta, &U[c, r0], v + r0, &R[c, r0],
+                                    bp + r0 if coupled else NULL, r1 - r0)
                         elif floating is double:
                             part[side, b] = skx_cd_dot_d(
-                                v + r0, &Q[c, r0], &U[c, r0], &m[r0], r1 - r0)
+                                v + r0, &R[c, r0], &U[c, r0], bp + r0 if coupled else NULL,
+                                r1 - r0)
                         else:
                             part[side, b] = skx_cd_dot_f(
-                                v + r0, &Q[c, r0], &U[c, r0], &m[r0], r1 - r0)
+                                v + r0, &R[c, r0], &U[c, r0], bp + r0 if coupled else NULL,
+                                r1 - r0)
                     prev = NULL
                     skx_cd_barrier()
                     grad = 0.0
@@ -306,36 +319,25 @@ cdef void _blocked_sweeps(
                         D[c, j] = w_old + delta - W0[c, j]
                     if fabs(delta) * curv > biggest:
                         biggest = fabs(delta) * curv
-                    # U and m take the move with the next coordinate's sum.
+                    # U takes the move with the next coordinate's sum.
                     prev = v
                     prev_delta = delta
                     if hbb > 0.0:
                         pending = pending - delta * hwb / hbb
-                if prev != NULL:
-                    for b in range(BLOCKS):
-                        if b % nt != tid:
-                            continue
-                        r0 = (n * b) // BLOCKS  # assigned here: thread-private
-                        r1 = (n * (b + 1)) // BLOCKS
+                if pending != 0.0 and tid == 0:
+                    Db[c] = Db[c] + pending
+                for b in range(BLOCKS):
+                    if b % nt != tid:
+                        continue
+                    r0 = (n * b) // BLOCKS  # assigned here: thread-private
+                    r1 = (n * (b + 1)) // BLOCKS
+                    if prev != NULL:
                         if floating is double:
-                            skx_cd_update_d(prev + r0, prev_delta, p + r0 if coupled else NULL,
-                                            &U[c, r0], &m[r0], r1 - r0)
+                            skx_cd_update_d(prev + r0, prev_delta, &U[c, r0], r1 - r0)
                         else:
-                            skx_cd_update_f(prev + r0, prev_delta, p + r0 if coupled else NULL,
-                                            &U[c, r0], &m[r0], r1 - r0)
-                    prev = NULL
-                if pending != 0.0:
-                    if tid == 0:
-                        Db[c] = Db[c] + pending
-                    for b in range(BLOCKS):
-                        if b % nt != tid:
-                            continue
-                        r0 = (n * b) // BLOCKS  # assigned here: thread-private
-                        r1 = (n * (b + 1)) // BLOCKS
-                        for i in range(r0, r1):
-                            U[c, i] = U[c, i] + pending
-                            if coupled:
-                                m[i] = m[i] + P[c, i] * pending
+                            skx_cd_update_f(prev + r0, prev_delta, &U[c, r0], r1 - r0)
+                    _output_end(c, r0, r1, pending, coupled, P, U, m)
+                prev = NULL
             # Thread 0's last writes to D (read by every thread at the next
             # sweep, before that coordinate's barrier) and to Db are seen by
             # all before they go on.
@@ -354,6 +356,7 @@ def newton_cd_sweeps(
     const index_t[::1] indptr,           # IN CSC column pointers (d + 1,), same dtype
     Py_ssize_t n_samples,
     const double[:, ::1] Q,              # IN (K, n)
+    const double[:, ::1] R,              # IN (K, n) Q (1 - P): the Hessian's diagonal
     const double[:, ::1] A,              # IN (K, d) curvature of each coordinate, l2 included
     const double[::1] a_b,               # IN (K,) curvature of each intercept, or empty
     const double[:, ::1] Hwb,            # IN (K, d) coordinate-intercept curvature, or (0, d)
@@ -379,6 +382,12 @@ def newton_cd_sweeps(
     ``tol``, or ``max_sweeps`` times.  Returns ``(sweeps, largest change of
     the last sweep)``.
 
+    While output c's coordinates move, the other outputs' part of m,
+    ``m' = m - P_c U_c``, stays fixed, and the model's gradient of a
+    coordinate is ``sum_i x_ij (R_ci U_ci - Q_ci m'_i)``: a move updates U_c
+    alone, and m is made whole again after the output (``R = Q (1 - P)``;
+    for sigmoids ``R = Q`` and m is 0).
+
     With an intercept, each coordinate moves together with its output's
     intercept: the 2 x 2 block (coordinate, intercept) of the model is
     minimised exactly, the intercept in closed form (it has no penalty), so
@@ -392,21 +401,23 @@ def newton_cd_sweeps(
     cdef bint dense = X.shape[0] > 0
     cdef bint coupled = P.shape[0] > 0
     cdef bint intercept = Db.shape[0] > 0
-    cdef Py_ssize_t sweep = 0, f, j, c, count, start, i
+    cdef Py_ssize_t sweep = 0, f, j, c, count, start, k, i
     cdef const floating *v
     cdef const floating *prev = NULL  # dense: the column whose move is still to apply
     cdef double prev_delta = 0.0
     cdef const index_t *idx
-    cdef const double *p
-    cdef double grad, curv, w_old, delta, biggest
+    cdef const double *bp
+    cdef double grad, curv, w_old, delta, biggest, step
     cdef double hbb, hwb, pending, g_b
     cdef double[:, ::1] part
     cdef double[::1] result
+    cdef double[::1] bv = np.zeros(n if coupled else 1)
+    bp = &bv[0] if coupled else NULL
     if dense and n >= MIN_BLOCKED_ROWS:
         part = np.zeros((2, BLOCKS))
         result = np.zeros(2)
         with nogil:
-            _blocked_sweeps(X, n, Q, A, a_b, Hwb, P, U, m, G, gb, W0, D, Db, l1, l2,
+            _blocked_sweeps(X, n, Q, R, A, a_b, Hwb, P, U, m, bv, G, gb, W0, D, Db, l1, l2,
                             coord_ptr, coord_feat, cap, max_sweeps, tol, max(1, n_threads),
                             part, result)
         return int(result[0]), result[1]
@@ -415,15 +426,14 @@ def newton_cd_sweeps(
             sweep = sweep + 1
             biggest = 0.0
             for c in range(K):
-                p = &P[c, 0] if coupled else NULL
                 pending = 0.0
                 hbb = a_b[c] if intercept else 0.0
+                if coupled:
+                    _output_start(c, 0, n, Q, P, U, m, bv)
                 if hbb > 0.0:
                     # The intercept alone first: a Newton step to its optimum,
                     # after which each joint update keeps it there.
-                    g_b = gb[c]
-                    for i in range(n):
-                        g_b = g_b + Q[c, i] * (U[c, i] - m[i])
+                    g_b = gb[c] + _intercept_sum(c, 0, n, R, U, bp)
                     pending = -g_b / hbb
                     if fabs(g_b) > biggest:
                         biggest = fabs(g_b)
@@ -435,25 +445,25 @@ def newton_cd_sweeps(
                         continue  # a constant column: the intercept is enough
                     if dense:
                         v = &X[0, j]
-                        idx = NULL
-                        count = n
+                        if prev != NULL:
+                            # The last move's update and this sum in one pass.
+                            if floating is double:
+                                grad = skx_cd_update_dot_d(prev, prev_delta, &U[c, 0], v,
+                                                           &R[c, 0], bp, n)
+                            else:
+                                grad = skx_cd_update_dot_f(prev, prev_delta, &U[c, 0], v,
+                                                           &R[c, 0], bp, n)
+                            prev = NULL
+                        elif floating is double:
+                            grad = skx_cd_dot_d(v, &R[c, 0], &U[c, 0], bp, n)
+                        else:
+                            grad = skx_cd_dot_f(v, &R[c, 0], &U[c, 0], bp, n)
                     else:
                         start = indptr[j]
                         count = indptr[j + 1] - start
                         v = &data[start]
                         idx = &indices[start]
-                    if prev != NULL:
-                        # Dense: the last move's update and this sum in one pass.
-                        if floating is double:
-                            grad = skx_cd_update_dot_d(prev, prev_delta, p, &U[c, 0], &m[0],
-                                                       v, &Q[c, 0], n)
-                        else:
-                            grad = skx_cd_update_dot_f(prev, prev_delta, p, &U[c, 0], &m[0],
-                                                       v, &Q[c, 0], n)
-                        prev = NULL
-                    else:
-                        grad = _column_gradient(v, idx, count, &Q[c, 0], &U[c, 0], &m[0],
-                                                coupled)
+                        grad = _sparse_gradient(v, idx, count, &R[c, 0], &U[c, 0], bp)
                     grad = grad + pending * hwb + G[c, j] + l2 * D[c, j]
                     w_old = W0[c, j] + D[c, j]
                     delta = _move(w_old, grad, curv, l1, cap[j])
@@ -463,24 +473,26 @@ def newton_cd_sweeps(
                     if fabs(delta) * curv > biggest:
                         biggest = fabs(delta) * curv
                     if dense:
-                        prev = v  # U and m take the move with the next sum
+                        prev = v  # U takes the move with the next sum
                         prev_delta = delta
                     else:
-                        _column_update(v, idx, count, delta, p, &U[c, 0], &m[0])
+                        for k in range(count):
+                            i = idx[k]
+                            step = v[k] * delta
+                            U[c, i] = U[c, i] + step
                     if hbb > 0.0:
                         # The intercept's gradient was 0; the coordinate's move
                         # changed it by delta * hwb: move the intercept back.
                         pending = pending - delta * hwb / hbb
                 if prev != NULL:
-                    idx = NULL  # a dense column
-                    _column_update(prev, idx, n, prev_delta, p, &U[c, 0], &m[0])
+                    if floating is double:
+                        skx_cd_update_d(prev, prev_delta, &U[c, 0], n)
+                    else:
+                        skx_cd_update_f(prev, prev_delta, &U[c, 0], n)
                     prev = NULL
                 if pending != 0.0:
                     Db[c] = Db[c] + pending
-                    for i in range(n):
-                        U[c, i] = U[c, i] + pending
-                        if coupled:
-                            m[i] = m[i] + P[c, i] * pending
+                _output_end(c, 0, n, pending, coupled, P, U, m)
             if biggest <= tol:
                 break
     return sweep, biggest

@@ -1,7 +1,8 @@
 /*
- * The two loops of newton-cd's coordinate descent over a dense column
- * (skxent/_cd.pyx): the model's gradient sum_i x_i q_i (u_i - m_i), and the
- * update u += x delta, m += p x delta.
+ * The loops of newton-cd's coordinate descent over a dense column
+ * (skxent/_cd.pyx): the model's gradient sum_i x_i (r_i u_i - b_i), the
+ * update u += x delta, and both in one pass (one column's update, then the
+ * next column's sum over the rows just updated).
  *
  * The sum keeps eight partial sums, lane j taking the rows i = j (mod 8), added
  * in a fixed tree at the end: the compiler maps them to vector registers of any
@@ -27,91 +28,85 @@
 
 #define SKX_CD_LANES 8
 
+/* The eight partial sums' terms; b may be NULL (sigmoids: 0). */
+#define SKX_CD_TERM(y, r, u, b, k) ((double)(y)[k] * ((r)[k] * (u)[k] - (b)[k]))
+#define SKX_CD_TERM0(y, r, u, k) ((double)(y)[k] * ((r)[k] * (u)[k]))
+#define SKX_CD_TREE(s) \
+    (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])))
+
 #define SKX_CD_DOT(NAME, T)                                                   \
 SKX_CD_CLONES SKX_CD_EXACT static double NAME(                                \
-    const T *__restrict x, const double *__restrict q,                        \
-    const double *__restrict u, const double *__restrict m, ptrdiff_t n)      \
+    const T *__restrict x, const double *__restrict r,                        \
+    const double *__restrict u, const double *__restrict b, ptrdiff_t n)      \
 {                                                                             \
     double s[SKX_CD_LANES] = {0.0};                                           \
     ptrdiff_t i = 0, j;                                                       \
-    for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES) {                        \
-        for (j = 0; j < SKX_CD_LANES; j++) {                                  \
-            s[j] += (double)x[i + j] * q[i + j] * (u[i + j] - m[i + j]);      \
-        }                                                                     \
+    if (b != NULL) {                                                          \
+        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)                      \
+            for (j = 0; j < SKX_CD_LANES; j++)                                \
+                s[j] += SKX_CD_TERM(x, r, u, b, i + j);                       \
+        for (j = 0; i + j < n; j++)                                           \
+            s[j] += SKX_CD_TERM(x, r, u, b, i + j);                           \
+    } else {                                                                  \
+        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)                      \
+            for (j = 0; j < SKX_CD_LANES; j++)                                \
+                s[j] += SKX_CD_TERM0(x, r, u, i + j);                         \
+        for (j = 0; i + j < n; j++)                                           \
+            s[j] += SKX_CD_TERM0(x, r, u, i + j);                             \
     }                                                                         \
-    for (j = 0; i + j < n; j++) {                                             \
-        s[j] += (double)x[i + j] * q[i + j] * (u[i + j] - m[i + j]);          \
-    }                                                                         \
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); \
+    return SKX_CD_TREE(s);                                                    \
 }
 
 SKX_CD_DOT(skx_cd_dot_d, double)
 SKX_CD_DOT(skx_cd_dot_f, float)
 
-/* u += x delta; and, when p is not NULL, m += p (x delta). */
+/* u += x delta. */
 #define SKX_CD_UPDATE(NAME, T)                                                \
 SKX_CD_CLONES SKX_CD_EXACT static void NAME(                                  \
-    const T *__restrict x, double delta, const double *__restrict p,          \
-    double *__restrict u, double *__restrict m, ptrdiff_t n)                  \
+    const T *__restrict x, double delta, double *__restrict u, ptrdiff_t n)   \
 {                                                                             \
     ptrdiff_t i;                                                              \
-    if (p != NULL) {                                                          \
-        for (i = 0; i < n; i++) {                                             \
-            double step = (double)x[i] * delta;                               \
-            u[i] += step;                                                     \
-            m[i] += p[i] * step;                                              \
-        }                                                                     \
-    } else {                                                                  \
-        for (i = 0; i < n; i++) {                                             \
-            u[i] += (double)x[i] * delta;                                     \
-        }                                                                     \
+    for (i = 0; i < n; i++) {                                                 \
+        u[i] += (double)x[i] * delta;                                         \
     }                                                                         \
 }
 
 SKX_CD_UPDATE(skx_cd_update_d, double)
 SKX_CD_UPDATE(skx_cd_update_f, float)
 
-/* The update of one column and the next column's sum in one pass over the
- * rows: u += x delta (m += p x delta), then sum_i y_i q_i (u_i - m_i) with
- * the rows just updated.  Each row's arithmetic and each lane's order are
- * those of SKX_CD_UPDATE followed by SKX_CD_DOT: the same bits, with u and m
- * read and written once instead of twice. */
+/* u += x delta, then the sum of SKX_CD_DOT for column y over the rows just
+ * updated: each row's arithmetic and each lane's order are those of the two
+ * loops above one after the other (the same bits), with u read once. */
 #define SKX_CD_UPDATE_DOT(NAME, T)                                            \
 SKX_CD_CLONES SKX_CD_EXACT static double NAME(                                \
-    const T *__restrict x, double delta, const double *__restrict p,          \
-    double *__restrict u, double *__restrict m, const T *__restrict y,        \
-    const double *__restrict q, ptrdiff_t n)                                  \
+    const T *__restrict x, double delta, double *__restrict u,                \
+    const T *__restrict y, const double *__restrict r,                        \
+    const double *__restrict b, ptrdiff_t n)                                  \
 {                                                                             \
     double s[SKX_CD_LANES] = {0.0};                                           \
     ptrdiff_t i = 0, j;                                                       \
-    if (p != NULL) {                                                          \
-        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES) {                    \
-            for (j = 0; j < SKX_CD_LANES; j++) {                              \
-                double step = (double)x[i + j] * delta;                       \
-                u[i + j] += step;                                             \
-                m[i + j] += p[i + j] * step;                                  \
-                s[j] += (double)y[i + j] * q[i + j] * (u[i + j] - m[i + j]);  \
-            }                                                                 \
-        }                                                                     \
-        for (j = 0; i + j < n; j++) {                                         \
-            double step = (double)x[i + j] * delta;                           \
-            u[i + j] += step;                                                 \
-            m[i + j] += p[i + j] * step;                                      \
-            s[j] += (double)y[i + j] * q[i + j] * (u[i + j] - m[i + j]);      \
-        }                                                                     \
-    } else {                                                                  \
-        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES) {                    \
+    if (b != NULL) {                                                          \
+        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)                      \
             for (j = 0; j < SKX_CD_LANES; j++) {                              \
                 u[i + j] += (double)x[i + j] * delta;                         \
-                s[j] += (double)y[i + j] * q[i + j] * (u[i + j] - m[i + j]);  \
+                s[j] += SKX_CD_TERM(y, r, u, b, i + j);                       \
             }                                                                 \
-        }                                                                     \
         for (j = 0; i + j < n; j++) {                                         \
             u[i + j] += (double)x[i + j] * delta;                             \
-            s[j] += (double)y[i + j] * q[i + j] * (u[i + j] - m[i + j]);      \
+            s[j] += SKX_CD_TERM(y, r, u, b, i + j);                           \
+        }                                                                     \
+    } else {                                                                  \
+        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)                      \
+            for (j = 0; j < SKX_CD_LANES; j++) {                              \
+                u[i + j] += (double)x[i + j] * delta;                         \
+                s[j] += SKX_CD_TERM0(y, r, u, i + j);                         \
+            }                                                                 \
+        for (j = 0; i + j < n; j++) {                                         \
+            u[i + j] += (double)x[i + j] * delta;                             \
+            s[j] += SKX_CD_TERM0(y, r, u, i + j);                             \
         }                                                                     \
     }                                                                         \
-    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); \
+    return SKX_CD_TREE(s);                                                    \
 }
 
 SKX_CD_UPDATE_DOT(skx_cd_update_dot_d, double)

@@ -921,7 +921,7 @@ def _newton_cd(
         gb_kernel = np.empty(0) if gb is None else np.ascontiguousarray(gb)
         sweep = functools.partial(
             _sweep, functools.partial(newton_cd_sweeps, n_threads=loss.n_threads),
-            (dense, data, indices, indptr, n, Q, A, a_b, Hwb, P),
+            (dense, data, indices, indptr, n, Q, R, A, a_b, Hwb, P),
             (Gt, gb_kernel, Wt), (l1, l2, coord_ptr, coord_feat, caps),
         )  # fmt: skip
         after = []

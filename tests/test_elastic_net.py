@@ -536,7 +536,7 @@ def test_blocked_sweeps_same_bits_on_any_threads():
     def run(threads):
         U, m, D, Db = np.zeros((K, n)), np.zeros(n), np.zeros((K, d)), np.zeros(K)
         out = newton_cd_sweeps(
-            X, np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp), n, Q, A, a_b, Hwb,
+            X, np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp), n, Q, R, A, a_b, Hwb,
             P, U, m, G, gb, np.zeros((K, d)), D, Db, 0.01, 0.001, ptr, feat, caps, 2, 0.0,
             n_threads=threads,
         )  # fmt: skip
@@ -552,6 +552,62 @@ def test_blocked_sweeps_same_bits_on_any_threads():
         assert got[0] == ref[0]
         for a, b in zip(got[1:], ref[1:]):
             assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csc", "blocked"])
+@pytest.mark.parametrize("link", ["softmax", "sigmoid"])
+def test_sweeps_minimise_the_model_of_a_formed_hessian(layout, link):
+    # Without an L1 part the model's minimum solves (H + l2) D = -G, with H
+    # formed here from its definition, row by row: the kernel's sweeps (with
+    # intercepts, and softmax's coupling) must reach it.
+    from skxent._cd import BLOCKED_ROWS, newton_cd_sweeps
+
+    rng = np.random.default_rng(11)
+    n = BLOCKED_ROWS + 100 if layout == "blocked" else 400
+    d, K, l2 = 5, (3 if link == "softmax" else 2), 0.05
+    Xd = rng.normal(size=(n, d)) * (rng.uniform(size=(n, d)) < 0.6) + 0.3
+    s = rng.uniform(0.5, 2.0, n) / n
+    if link == "softmax":
+        P = rng.dirichlet(np.ones(K), size=n).T.copy()
+        Q, R = P * s, P * s * (1 - P)
+        blocks = s[:, None, None] * (
+            np.einsum("ci,cd->icd", P, np.eye(K)) - np.einsum("ci,di->icd", P, P)
+        )
+    else:
+        P = np.empty((0, n))
+        Q = R = rng.uniform(0.01, 0.25, size=(K, n)) * s
+        blocks = np.einsum("ci,cd->icd", R, np.eye(K))
+    Xt = np.hstack([Xd, np.ones((n, 1))])  # the intercept's column last
+    H = np.einsum("icd,ij,ik->cjdk", blocks, Xt, Xt).reshape(K * (d + 1), K * (d + 1))
+    penalty = np.tile(np.r_[np.full(d, l2), 0.0], K)
+    G, gb = rng.normal(size=(K, d)) / 10, rng.normal(size=K) / 10
+    if link == "softmax":  # a softmax gradient sums to 0 over the classes
+        G, gb = G - G.mean(axis=0), gb - gb.mean()
+    rhs = -np.hstack([G, gb[:, None]]).ravel()
+    want = np.linalg.lstsq(H + np.diag(penalty), rhs, rcond=None)[0].reshape(K, d + 1)
+    A = np.ascontiguousarray(((Xd**2).T @ R.T).T) + l2
+    Hwb, a_b = np.ascontiguousarray((Xd.T @ R.T).T), R.sum(axis=1)
+    if layout == "csc":
+        Xs = sparse.csc_matrix(Xd)
+        data = (np.empty((0, 0), order="F"), Xs.data, Xs.indices, Xs.indptr)
+    else:
+        data = (np.asfortranarray(Xd), np.empty(0), np.empty(0, np.intp), np.zeros(1, np.intp))
+    U, m, D, Db = np.zeros((K, n)), np.zeros(n), np.zeros((K, d)), np.zeros(K)
+    ptr = np.arange(K + 1, dtype=np.intp) * d
+    feat = np.tile(np.arange(d, dtype=np.intp), K)
+    newton_cd_sweeps(*data, n, Q, R, A, a_b, Hwb, P, U, m, G, gb, np.zeros((K, d)), D, Db,
+                     0.0, l2, ptr, feat, np.full(d, np.inf), 3000, 1e-15, n_threads=2)  # fmt: skip
+    assert_allclose(D, want[:, :d], rtol=1e-7, atol=1e-9)
+    Db0 = Db.copy()
+    if link == "softmax":  # the intercepts up to a common shift (H's null direction)
+        Db, want_b = Db - Db.mean(), want[:, d] - want[:, d].mean()
+    else:
+        want_b = want[:, d]
+    assert_allclose(Db, want_b, rtol=1e-7, atol=1e-9)
+    # The change of the raw scores the sweeps kept is X D + Db, and m is p . U.
+    assert_allclose(U, (Xd @ D.T).T + Db0[:, None], atol=1e-10)
+    if link == "softmax":
+        assert_allclose(m, np.sum(P * U, axis=0), atol=1e-10)
 
 
 @pytest.mark.parametrize("layout", ["dense", "csc"])
@@ -581,7 +637,7 @@ def test_capped_coordinate_moves(layout):
 
     def run(caps, sweeps):
         U, m, D, Db = np.zeros((K, n)), np.zeros(n), np.zeros((K, d)), np.zeros(K)
-        newton_cd_sweeps(*data, n, Q, A, a_b, Hwb, P, U, m, G, gb, np.zeros((K, d)), D, Db,
+        newton_cd_sweeps(*data, n, Q, R, A, a_b, Hwb, P, U, m, G, gb, np.zeros((K, d)), D, Db,
                          1e-3, 1e-3, ptr, feat, caps, sweeps, 1e-14)  # fmt: skip
         return D, Db
 
