@@ -37,8 +37,8 @@ Dense X is read by columns (Fortran order), sparse X as CSC.
 Arguments are marked ``# IN`` / ``# INOUT``.
 """
 
-from cython.parallel cimport parallel, threadid
-from libc.math cimport fabs
+from cython.parallel cimport parallel, prange, threadid
+from libc.math cimport exp, fabs
 
 import numpy as np
 
@@ -83,6 +83,10 @@ cdef extern from "_cd_loops.h" nogil:
                                const double *r, const double *b, Py_ssize_t n)
     double skx_cd_update_dot_f(const float *x, double delta, double *u, const float *y,
                                const double *r, const double *b, Py_ssize_t n)
+    void skx_cd_curvatures_d(const double *x, const double *r, Py_ssize_t n, double *a,
+                             double *h)
+    void skx_cd_curvatures_f(const float *x, const double *r, Py_ssize_t n, double *a,
+                             double *h)
 
 
 cdef inline double _soft(double x, double t) noexcept nogil:
@@ -645,6 +649,67 @@ def working_curvatures(
                 A[c, j] = a + l2
                 if intercept:
                     Hwb[c, j] = h
+
+
+def dense_working_curvatures(
+    const floating[::1, :] X,            # IN (n, d) Fortran order
+    const double[:, ::1] R,              # IN (K, n)
+    const Py_ssize_t[::1] coords,        # IN the working set, flat indices c * d + j
+    double l2,
+    double[:, ::1] A,                    # OUT (K, d) at the working set's coordinates
+    double[:, ::1] Hwb,                  # OUT (K, d) likewise, or (0, d): no intercept
+    int n_threads=1,
+):
+    """:func:`working_curvatures` for a dense X: each coordinate's two sums in
+    eight lanes (skxent/_cd_loops.h), the coordinates shared out between the
+    threads (each sum is one thread's: the same bits on any number).  Given
+    feature by feature, a column of X is read from memory once for all its
+    outputs (R's rows stay in cache)."""
+    cdef Py_ssize_t d = A.shape[1], n = X.shape[0], f, c, j
+    cdef bint intercept = Hwb.shape[0] > 0
+    cdef double a, h
+    for f in prange(coords.shape[0], nogil=True, schedule="static",
+                    num_threads=max(1, n_threads)):
+        c = coords[f] // d
+        j = coords[f] - c * d
+        a = 0.0  # assigned here: thread-private (the kernel writes through &a)
+        h = 0.0
+        if floating is double:
+            skx_cd_curvatures_d(&X[0, j], &R[c, 0], n, &a, &h)
+        else:
+            skx_cd_curvatures_f(&X[0, j], &R[c, 0], n, &a, &h)
+        A[c, j] = a + l2
+        if intercept:
+            Hwb[c, j] = h
+
+
+def softmax_curvatures(
+    const floating[:, ::1] raw,          # IN (n, K) raw scores
+    const double[::1] s,                 # IN (n,) row weights
+    double[:, ::1] P,                    # OUT (K, n) probabilities
+    double[:, ::1] Q,                    # OUT (K, n) s P
+    double[:, ::1] R,                    # OUT (K, n) Q (1 - P)
+    int n_threads=1,
+):
+    """newton-cd's Q, R and P for softmax, row by row (the same bits on any
+    number of threads), in the (K, n) layout the sweeps read."""
+    cdef Py_ssize_t n = raw.shape[0], K = raw.shape[1], i, c
+    cdef double top, total, e, p
+    for i in prange(n, nogil=True, schedule="static", num_threads=max(1, n_threads)):
+        top = raw[i, 0]
+        for c in range(1, K):
+            if raw[i, c] > top:
+                top = raw[i, c]
+        total = 0.0
+        for c in range(K):
+            e = exp(raw[i, c] - top)
+            P[c, i] = e
+            total = total + e
+        for c in range(K):
+            p = P[c, i] / total
+            P[c, i] = p
+            Q[c, i] = p * s[i]
+            R[c, i] = Q[c, i] * (1.0 - p)
 
 
 def column_abs_max(

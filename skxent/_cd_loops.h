@@ -112,4 +112,31 @@ SKX_CD_CLONES SKX_CD_EXACT static double NAME(                                \
 SKX_CD_UPDATE_DOT(skx_cd_update_dot_d, double)
 SKX_CD_UPDATE_DOT(skx_cd_update_dot_f, float)
 
+/* A coordinate's curvatures over a dense column: *a = sum_i x_i^2 r_i and
+ * *h = sum_i x_i r_i, eight lanes each as above, one sum a pass (gcc
+ * vectorises one lane array a loop; two in one loop it reduced lane by lane). */
+#define SKX_CD_CURVATURES(NAME, T)                                            \
+SKX_CD_CLONES SKX_CD_EXACT static void NAME(                                  \
+    const T *__restrict x, const double *__restrict r, ptrdiff_t n,           \
+    double *a, double *h)                                                     \
+{                                                                             \
+    double s[SKX_CD_LANES] = {0.0}, t[SKX_CD_LANES] = {0.0};                  \
+    ptrdiff_t i = 0, j;                                                       \
+    for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)                          \
+        for (j = 0; j < SKX_CD_LANES; j++)                                    \
+            s[j] += ((double)x[i + j] * r[i + j]) * (double)x[i + j];         \
+    for (j = 0; i + j < n; j++)                                               \
+        s[j] += ((double)x[i + j] * r[i + j]) * (double)x[i + j];             \
+    for (i = 0; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)                     \
+        for (j = 0; j < SKX_CD_LANES; j++)                                    \
+            t[j] += (double)x[i + j] * r[i + j];                              \
+    for (j = 0; i + j < n; j++)                                               \
+        t[j] += (double)x[i + j] * r[i + j];                                  \
+    *a = SKX_CD_TREE(s);                                                      \
+    *h = SKX_CD_TREE(t);                                                      \
+}
+
+SKX_CD_CURVATURES(skx_cd_curvatures_d, double)
+SKX_CD_CURVATURES(skx_cd_curvatures_f, float)
+
 #endif /* SKXENT_CD_LOOPS_H */

@@ -505,10 +505,14 @@ def _columns(X, csc_arrays=None):
 def _curvature(loss, point):
     """The kernel's Q, R (and P for softmax) at a point, each (K, n) float64."""
     if loss.link == "softmax":
-        P = np.exp(log_softmax(np.asarray(point.raw2, dtype=np.float64), axis=1)).T
-        P = np.ascontiguousarray(P)
-        Q = P * loss.effective_weight()
-        R = Q * (1.0 - P)
+        from ._cd import softmax_curvatures
+
+        K, n = loss.n_outputs, loss.n_samples
+        P, Q, R = np.empty((K, n)), np.empty((K, n)), np.empty((K, n))
+        softmax_curvatures(
+            np.ascontiguousarray(point.raw2), np.ascontiguousarray(loss.effective_weight()),
+            P, Q, R, loss.n_threads,
+        )  # fmt: skip
         return Q, R, P
     H = np.ascontiguousarray(np.asarray(point.hdiag2, dtype=np.float64).T)
     return H, H, np.empty((0, H.shape[1]))
@@ -542,27 +546,6 @@ def _step_caps(dense, data, indptr, d):
     caps = np.full(d, np.inf)
     np.divide(STEP_CAP, big, out=caps, where=big > 0)
     return caps
-
-
-class _Squares:
-    """Dense X: the coordinates' curvatures ``sum_i x_ij^2 R_ci`` and their
-    terms with the intercepts ``sum_i x_ij R_ci``, once per Newton iteration,
-    as BLAS products (with X's squares, made once per fit).  Sparse X takes
-    the working set's columns only (:func:`skxent._cd.working_curvatures`).
-    """
-
-    def __init__(self, X):
-        self.X, self.X2 = X, np.square(X)
-
-    def curvature(self, R, l2):
-        """(K, d) curvatures, l2 included."""
-        A = np.asarray((self.X2.T @ R.T.astype(self.X2.dtype)).T, dtype=np.float64)
-        return np.ascontiguousarray(A + l2)
-
-    def with_intercept(self, R):
-        """(K, d) curvatures between each coordinate and its output's intercept."""
-        H = np.asarray((self.X.T @ R.T.astype(self.X.dtype)).T, dtype=np.float64)
-        return np.ascontiguousarray(H)
 
 
 class _Model:
@@ -877,13 +860,12 @@ def newton_cd(
 def _newton_cd(
     loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps, min_iter=1
 ):
-    from ._cd import working_curvatures
+    from ._cd import dense_working_curvatures, working_curvatures
 
     l1, l2 = loss.l1, loss.l2
     K, d, n = loss.n_outputs, loss.n_features, loss.n_samples
     kept = _kept_columns(loss)
     dense, data, indices, indptr = _columns(loss.X, kept)
-    squares = _Squares(loss.X) if dense.size else None
     caps = _step_caps(dense, data, indptr, d)
     w = np.array(w0, dtype=np.float64)
     f, g, point = loss.loss_gradient(w, return_raw=True)
@@ -904,12 +886,13 @@ def _newton_cd(
         coord_ptr = np.zeros(K + 1, dtype=np.intp)
         coord_ptr[1:] = np.cumsum(np.bincount(coords // d, minlength=K))
         coord_feat = np.ascontiguousarray(coords % d, dtype=np.intp)
-        if squares is not None:
-            A = squares.curvature(R, l2)
-            Hwb = squares.with_intercept(R) if loss.fit_intercept else np.empty((0, d))
+        # The curvatures of the working set's coordinates (the sweeps read no others).
+        A = np.full((K, d), l2)
+        Hwb = np.zeros((K if loss.fit_intercept else 0, d))
+        if dense.size:  # feature by feature: each column of X read once
+            by_feature = coords[np.argsort(coords % d, kind="stable")]
+            dense_working_curvatures(dense, R, by_feature, l2, A, Hwb, loss.n_threads)
         else:
-            A = np.full((K, d), l2)
-            Hwb = np.zeros((K if loss.fit_intercept else 0, d))
             working_curvatures(data, indices, indptr, R, coord_ptr, coord_feat, l2, A, Hwb)
         D = np.zeros((K, d))
         Db = np.zeros(K if loss.fit_intercept else 0)

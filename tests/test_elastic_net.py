@@ -500,6 +500,59 @@ def test_working_curvatures_against_scipy_products(dtype, index):
     assert_array_equal(Hwb[~active], -1.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_working_curvatures_against_numpy_products(dtype):
+    # Dense X: the working set's curvatures, the entries of numpy's (X^2)^T R
+    # and X^T R there (the rest untouched), the same bits on any threads.
+    from skxent._cd import dense_working_curvatures
+
+    rng = np.random.default_rng(6)
+    n, d, K = 1001, 30, 4
+    X = np.asfortranarray(rng.normal(size=(n, d)).astype(dtype))
+    R = rng.uniform(size=(K, n))
+    active = rng.uniform(size=(K, d)) < 0.4
+    coords = np.flatnonzero(active)
+    runs = []
+    for threads, order in ((1, coords), (2, coords[np.argsort(coords % d)]), (3, coords[::-1])):
+        A, Hwb = np.full((K, d), -1.0), np.full((K, d), -1.0)
+        dense_working_curvatures(X, R, np.ascontiguousarray(order), 0.25, A, Hwb, threads)
+        runs.append((A, Hwb))
+    X64 = X.astype(np.float64)
+    A, Hwb = runs[0]
+    assert_allclose(A[active], ((X64**2).T @ R.T).T[active] + 0.25, rtol=1e-12)
+    assert_allclose(Hwb[active], (X64.T @ R.T).T[active], rtol=1e-10, atol=1e-12)
+    assert_array_equal(A[~active], -1.0)
+    assert_array_equal(Hwb[~active], -1.0)
+    for other in runs[1:]:
+        assert_array_equal(other[0], A)
+        assert_array_equal(other[1], Hwb)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_curvatures_against_scipy(dtype):
+    from scipy.special import softmax
+
+    from skxent._cd import softmax_curvatures
+
+    rng = np.random.default_rng(7)
+    n, K = 2003, 5
+    raw = (rng.normal(size=(n, K)) * 30).astype(dtype)  # saturated rows included
+    s = rng.uniform(0.1, 2.0, n)
+    P_ref = softmax(raw.astype(np.float64), axis=1).T
+    runs = []
+    for threads in (1, 2, 3):
+        P, Q, R = (np.full((K, n), np.nan) for _ in range(3))
+        softmax_curvatures(raw, s, P, Q, R, threads)
+        runs.append((P, Q, R))
+    P, Q, R = runs[0]
+    assert_allclose(P, P_ref, rtol=1e-13, atol=1e-300)
+    assert_allclose(Q, P_ref * s, rtol=1e-13, atol=1e-300)
+    assert_allclose(R, P_ref * s * (1 - P_ref), rtol=1e-12, atol=1e-300)
+    for other in runs[1:]:
+        for a, b in zip(other, runs[0]):
+            assert_array_equal(a, b)
+
+
 def test_blocked_sweeps_reach_saga_optimum():
     # 20 000 dense rows and 3 x 91 coefficients, fewer rows than two Hessian
     # samples: newton-cd sweeps the columns, its sums over blocks of rows
