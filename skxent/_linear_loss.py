@@ -844,11 +844,21 @@ class LinearModelLoss:
         """``(data's loss, X^T G, intercepts' gradient or None)`` at the raw
         scores of ``point`` (whose Hessian diagonal, if it has one, is filled).
 
-        One kernel call over all rows (on OpenMP's threads), then ``X^T G``;
-        the losses, the intercepts' gradient and (dense X) ``X^T G`` summed
+        Sparse X: one kernel call over all rows (on OpenMP's threads), then
+        ``X^T G``; dense X: the chunks' kernels and products on the pool, as
+        :meth:`loss_gradient` runs them (OpenMP's threads, still spinning
+        after a kernel, would compete with the pool's for the cores).  Sums
         chunk by chunk, in order, as everywhere.
         """
         n, K = self.n_samples, self.n_outputs
+        if not self.sparse:
+
+            def rows_fn(rows, G_out):
+                hess = None if point.hdiag is None else point.hdiag2[rows]
+                Z = point.raw2[rows]
+                return self._kernel(rows, Z, gradient_out=G_out, hess_out=hess, scratch=True)
+
+            return self._pass(rows_fn, self._chunks)
         G_all = np.empty((n, K), dtype=self.dtype)
         losses = self._kernel_all(point, G_all)
         value, gb = 0.0, np.zeros(K) if self.fit_intercept else None
@@ -856,14 +866,7 @@ class LinearModelLoss:
             value += float(np.sum(losses[rows], dtype=np.float64))
             if gb is not None:
                 gb = gb + G_all[rows].sum(axis=0, dtype=np.float64)
-        if self.sparse:
-            return value, self._sparse_XtG(self.X, G_all, flat=True), gb
-
-        def part(rows):
-            return self._grad_from(self._Xrows(rows), G_all[rows])[:1]
-
-        (XtG,) = self.runner.fold(part, self._chunks)
-        return value, XtG, gb
+        return value, self._sparse_XtG(self.X, G_all, flat=True), gb
 
     def _kernel_all(self, point, G_out):
         """The kernel over all rows at ``point``: the per-sample losses

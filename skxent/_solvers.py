@@ -744,7 +744,11 @@ def _anderson_cd(sweep, state, model, max_sweeps, tol, depth=5, after_sweep=()):
     plain sweep, so that its zeros are exact.
     """
     D, Db, U, m = state
-    history = []
+    # The iterates' (D, Db) as vectors over the working set, and their U and
+    # m in buffers made once (not depth + 1 fresh arrays of U's size a round).
+    Xh = np.empty((depth + 1, model.coords.size + Db.size))
+    Uh, mh = np.empty((depth + 1,) + U.shape), np.empty((depth + 1,) + m.shape)
+    kept = 0
     done = 0
     while done < max_sweeps:
         _, biggest = sweep(state, 1, tol)
@@ -755,28 +759,30 @@ def _anderson_cd(sweep, state, model, max_sweeps, tol, depth=5, after_sweep=()):
             break  # the run ends on a plain sweep: its zeros are exact
         for step in after_sweep:
             step(state)
-        history.append((D.ravel()[model.coords], Db.copy(), U.copy(), m.copy()))
-        if len(history) < depth + 1:
+        Xh[kept, : model.coords.size] = D.ravel()[model.coords]
+        Xh[kept, model.coords.size :] = Db
+        np.copyto(Uh[kept], U)
+        np.copyto(mh[kept], m)
+        kept += 1
+        if kept < depth + 1:
             continue
-        x = np.array([np.concatenate([h[0], h[1]]) for h in history])
-        r = np.diff(x, axis=0)
+        kept = 0
+        r = np.diff(Xh, axis=0)
         gram = r @ r.T
         gram += 1e-12 * max(np.trace(gram), 1e-300) * np.eye(depth)
         try:
             z = np.linalg.solve(gram, np.ones(depth))
         except np.linalg.LinAlgError:
-            history = []
             continue
         c = z / z.sum()
-        latest = history[-1]
-        trial_Dv = sum(ck * h[0] for ck, h in zip(c, history[1:]))
-        trial_Db = sum(ck * h[1] for ck, h in zip(c, history[1:]))
-        trial_U = sum(ck * h[2] for ck, h in zip(c, history[1:]))
-        trial_m = sum(ck * h[3] for ck, h in zip(c, history[1:]))
-        history = []
-        within = bool(np.all(np.abs(trial_Dv - latest[0]) <= model.caps))
+        trial = c @ Xh[1:]
+        trial_Dv, trial_Db = trial[: model.coords.size], trial[model.coords.size :]
+        trial_U = np.tensordot(c, Uh[1:], axes=1)
+        trial_m = c @ mh[1:]
+        latest_Dv, latest_Db = Xh[depth, : model.coords.size], Xh[depth, model.coords.size :]
+        within = bool(np.all(np.abs(trial_Dv - latest_Dv) <= model.caps))
         if within and model.value_at(trial_Dv, trial_Db, trial_U, trial_m) < model.value_at(
-            latest[0], latest[1], latest[2], latest[3]
+            latest_Dv, latest_Db, Uh[depth], mh[depth]
         ):
             D.ravel()[model.coords] = trial_Dv
             Db[...] = trial_Db

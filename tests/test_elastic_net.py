@@ -531,7 +531,6 @@ def test_dense_working_curvatures_against_numpy_products(dtype):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_softmax_curvatures_against_scipy(dtype):
     from scipy.special import softmax
-
     from skxent._cd import softmax_curvatures
 
     rng = np.random.default_rng(7)
