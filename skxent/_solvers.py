@@ -820,8 +820,18 @@ def _working_set(Wt, Gt, l1):
     return ws & active
 
 
+# newton-cd's inner tolerance, times the violation.  Measured in one process,
+# runs interleaved (Intel Xeon, 2 threads): on make_classification(2e4, 100, 10
+# classes) 0.03 took the L1 fit from 0.29 s to 0.23 s (4 Newton steps to 3) and
+# the elastic net from 0.57 s to 0.52 s; on the 20-class text-like problem
+# (1e5 x 2^17 tf-idf) it took 6.6 s where 0.1 took 5.2 s (fewer steps, but a
+# sparse sweep costs a good part of a pass).
+INNER_FACTOR_DENSE = 0.03
+INNER_FACTOR_SPARSE = 0.1
+
+
 def newton_cd(
-    loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50, inner_factor=0.1,
+    loss, w0, *, max_iter=100, tol=1e-4, callback=None, max_sweeps=50, inner_factor=None,
     min_iter=1,
 ):  # fmt: skip
     r"""Proximal Newton for ``loss(w) + l1 ||W||_1``: coordinate descent inside.
@@ -843,6 +853,11 @@ def newton_cd(
     conditions, on the scale of the gradient tolerance of the smooth solvers.
     The callback receives that subgradient as its gradient.
 
+    The coordinate descent stops when its largest change is below
+    ``inner_factor`` times the current violation: by default
+    :data:`INNER_FACTOR_DENSE` on dense X, where a sweep is cheap next to
+    the rest of an iteration, and :data:`INNER_FACTOR_SPARSE` on sparse X.
+
     Few coefficients and many dense rows (:func:`explicit_suits`) go to
     :func:`newton_cd_explicit` instead, with its own sweep limit and inner
     tolerance (``max_sweeps`` and ``inner_factor`` do not apply there).
@@ -853,6 +868,9 @@ def newton_cd(
         return newton_cd_explicit(
             loss, w0, max_iter=max_iter, tol=tol, callback=callback, min_iter=min_iter
         )
+    if inner_factor is None:
+        sparse_X = getattr(loss, "sparse", False)
+        inner_factor = INNER_FACTOR_SPARSE if sparse_X else INNER_FACTOR_DENSE
     result = _newton_cd(
         loss, w0, max_iter, tol, callback, max_sweeps, inner_factor, newton_cd_sweeps, min_iter
     )
