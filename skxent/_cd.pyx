@@ -18,9 +18,10 @@ softmax, whose Hessian in the raw scores of row i is
 ``s~_i (diag(p_i) - p_i p_i^T)``: the exact multinomial Hessian, not a
 per-class approximation.  For sigmoids the Hessian is diagonal, ``Q = h``, and
 ``m`` stays 0.  The coordinate's curvature ``A_cj = sum_i x_ij^2 R_ci + l2``
-(``R = s~ p (1 - p)``, or ``h``) comes from the caller (one matrix product, or
-:func:`working_curvatures`); the update is a soft-thresholded Newton step,
-which puts a coordinate at exactly 0.0 when the optimality conditions ask for it.
+(``R = s~ p (1 - p)``, or ``h``) comes from the caller
+(:func:`dense_working_curvatures`, :func:`working_curvatures`); the update is a
+soft-thresholded Newton step, which puts a coordinate at exactly 0.0 when the
+optimality conditions ask for it.
 
 The sweep is output-major: the arrays of one output stay in cache while every
 feature's column streams past, instead of K sets of them for each feature.
@@ -144,16 +145,22 @@ cdef inline double _sparse_gradient(
     return g
 
 
-cdef inline void _output_start(
+cdef inline double _output_start(
     Py_ssize_t c, Py_ssize_t r0, Py_ssize_t r1, const double[:, ::1] Q,
-    const double[:, ::1] P, double[:, ::1] U, double[::1] m, double[::1] bv,
+    const double[:, ::1] P, const double[:, ::1] R, const double[:, ::1] U,
+    double[::1] m, double[::1] bv, bint with_sum,
 ) noexcept nogil:
     """Softmax, rows r0..r1, before output c's coordinates: m' = m - P_c U_c
-    (the other outputs' part, fixed while c's move) in m, and bv = Q_c m'."""
+    (the other outputs' part, fixed while c's move) in m, and bv = Q_c m';
+    with ``with_sum``, :func:`_intercept_sum` in the same pass (the same bits)."""
     cdef Py_ssize_t i
+    cdef double acc = 0.0
     for i in range(r0, r1):
         m[i] = m[i] - P[c, i] * U[c, i]
         bv[i] = Q[c, i] * m[i]
+        if with_sum:
+            acc = acc + (R[c, i] * U[c, i] - bv[i])
+    return acc
 
 
 cdef inline double _intercept_sum(
@@ -241,7 +248,7 @@ cdef void _blocked_sweeps(
     cdef Py_ssize_t sweep, f, j, c, b, r0, r1, tid, nt
     cdef int side
     cdef double grad, curv, w_old, delta, biggest, d_cj
-    cdef double hbb, hwb, pending, g_b
+    cdef double hbb, hwb, pending, g_b, acc
     cdef const floating *v
     cdef const floating *prev
     cdef double prev_delta
@@ -265,9 +272,11 @@ cdef void _blocked_sweeps(
                     r0 = (n * b) // BLOCKS  # assigned here: thread-private
                     r1 = (n * (b + 1)) // BLOCKS
                     if coupled:
-                        _output_start(c, r0, r1, Q, P, U, m, bv)
+                        acc = _output_start(c, r0, r1, Q, P, R, U, m, bv, hbb > 0.0)
+                    elif hbb > 0.0:
+                        acc = _intercept_sum(c, r0, r1, R, U, NULL)
                     if hbb > 0.0:
-                        part[side, b] = _intercept_sum(c, r0, r1, R, U, bp)
+                        part[side, b] = acc
                 if hbb > 0.0:
                     skx_cd_barrier()
                     g_b = gb[c]
@@ -432,12 +441,15 @@ def newton_cd_sweeps(
             for c in range(K):
                 pending = 0.0
                 hbb = a_b[c] if intercept else 0.0
+                g_b = 0.0
                 if coupled:
-                    _output_start(c, 0, n, Q, P, U, m, bv)
+                    g_b = _output_start(c, 0, n, Q, P, R, U, m, bv, hbb > 0.0)
+                elif hbb > 0.0:
+                    g_b = _intercept_sum(c, 0, n, R, U, NULL)
                 if hbb > 0.0:
                     # The intercept alone first: a Newton step to its optimum,
                     # after which each joint update keeps it there.
-                    g_b = gb[c] + _intercept_sum(c, 0, n, R, U, bp)
+                    g_b = gb[c] + g_b
                     pending = -g_b / hbb
                     if fabs(g_b) > biggest:
                         biggest = fabs(g_b)

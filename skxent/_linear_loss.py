@@ -803,16 +803,19 @@ class LinearModelLoss:
             # OpenMP's threads (the same bits as chunk by chunk: both are
             # row by row), then X^T G.  The pool of chunks cost more than
             # the kernel on text-like rows.
+            # Without return_raw, the scores go to a kept buffer (fresh pages
+            # for every evaluation cost a dask worker dearly, see _scratch).
             n, K = self.n_samples, self.n_outputs
-            point = _Point(n, K, self.dtype, return_raw and self.link == "sigmoid")
+            point = _Point(n, K, self.dtype, self.link == "sigmoid") if return_raw else None
+            Z = point.raw2 if return_raw else self._scratch((n, K), self.dtype, "Z")
             data, indices, indptr = self._csr
             _sparse.csr_times_dense(
                 data, indices, indptr, 0, np.ascontiguousarray(Wd),
-                _EMPTY_OF[self.dtype] if bd is None else bd, point.raw2,
+                _EMPTY_OF[self.dtype] if bd is None else bd, Z,
                 min(self.n_threads, _loss.default_threads(n * K)),
             )  # fmt: skip
-            value, XtG, gb = self._from_raw(point)
-            return value, XtG, gb, point if return_raw else None
+            value, XtG, gb = self._from_raw(Z, None if point is None else point.hdiag2)
+            return value, XtG, gb, point
         point = None
         if return_raw:
             point = _Point(self.n_samples, self.n_outputs, self.dtype, self.link == "sigmoid")
@@ -833,16 +836,16 @@ class LinearModelLoss:
         otherwise (a line search's ``raw0 + t X D``), without the product X w.
 
         The result is not kept for a later :meth:`loss_gradient` at ``w``: it
-        is X w's up to rounding, not to the bit.
+        is not X w's to the bit.
         """
         point = _Point(self.n_samples, self.n_outputs, self.dtype, self.link == "sigmoid")
         point.raw2[...] = raw
-        value, XtG, gb = self._from_raw(point)
+        value, XtG, gb = self._from_raw(point.raw2, point.hdiag2)
         return value + self.penalty(w), self._assemble(w, XtG, gb), point
 
-    def _from_raw(self, point):
+    def _from_raw(self, Z, hdiag2=None):
         """``(data's loss, X^T G, intercepts' gradient or None)`` at the raw
-        scores of ``point`` (whose Hessian diagonal, if it has one, is filled).
+        scores ``Z`` (n, K); sigmoids' Hessian diagonal into ``hdiag2`` if given.
 
         Sparse X: one kernel call over all rows (on OpenMP's threads), then
         ``X^T G``; dense X: the chunks' kernels and products on the pool, as
@@ -854,13 +857,12 @@ class LinearModelLoss:
         if not self.sparse:
 
             def rows_fn(rows, G_out):
-                hess = None if point.hdiag is None else point.hdiag2[rows]
-                Z = point.raw2[rows]
-                return self._kernel(rows, Z, gradient_out=G_out, hess_out=hess, scratch=True)
+                hess = None if hdiag2 is None else hdiag2[rows]
+                return self._kernel(rows, Z[rows], gradient_out=G_out, hess_out=hess, scratch=True)
 
             return self._pass(rows_fn, self._chunks)
-        G_all = np.empty((n, K), dtype=self.dtype)
-        losses = self._kernel_all(point, G_all)
+        G_all = self._scratch((n, K), self.dtype, "G_all")
+        losses = self._kernel_all(Z, hdiag2, G_all)
         value, gb = 0.0, np.zeros(K) if self.fit_intercept else None
         for rows in self._chunks:
             value += float(np.sum(losses[rows], dtype=np.float64))
@@ -868,18 +870,17 @@ class LinearModelLoss:
                 gb = gb + G_all[rows].sum(axis=0, dtype=np.float64)
         return value, self._sparse_XtG(self.X, G_all, flat=True), gb
 
-    def _kernel_all(self, point, G_out):
-        """The kernel over all rows at ``point``: the per-sample losses
-        (returned), the gradient into ``G_out``, and for sigmoids the Hessian's
-        diagonal into the point."""
-        Z = point.raw2
+    def _kernel_all(self, Z, hdiag2, G_out):
+        """The kernel over all rows at the raw scores ``Z``: the per-sample
+        losses (returned), the gradient into ``G_out``, and the Hessian's
+        diagonal into ``hdiag2`` (sigmoids) unless it is None."""
         threads = min(self.n_threads, _loss.default_threads(Z.size))
         target, sw = np.ascontiguousarray(self.target), self._weights(slice(None))
         loss_out = self._scratch((Z.shape[0],), Z.dtype, "loss")
-        if point.hdiag is not None:
+        if hdiag2 is not None:
             return self.loss_fn.gradient_hessian(
                 target, Z, sample_weight=sw, loss_out=loss_out, gradient_out=G_out,
-                hessian_out=point.hdiag2, n_threads=threads,
+                hessian_out=hdiag2, n_threads=threads,
             )[0]  # fmt: skip
         return self.loss_fn.loss_gradient(
             target, Z, sample_weight=sw, loss_out=loss_out, gradient_out=G_out,

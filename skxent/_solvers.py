@@ -854,7 +854,8 @@ def newton_cd(
     The callback receives that subgradient as its gradient.
 
     The coordinate descent stops when its largest change is below
-    ``inner_factor`` times the current violation: by default
+    ``inner_factor`` times the current violation (and never asks for less
+    than a tenth of ``tol``): by default
     :data:`INNER_FACTOR_DENSE` on dense X, where a sweep is cheap next to
     the rest of an iteration, and :data:`INNER_FACTOR_SPARSE` on sparse X.
 
@@ -951,8 +952,9 @@ def _newton_cd(
         t, F_t, rounding = _backtrack(objective, F0, slope, eps_f)
         if t is None:
             return SolverResult(w, n_iter, False, _stalled_message(sub, tol, loss.dtype))
-        if t == 1.0 and not rounding and expanding:
-            t = _expand(objective, F_t, _first_zero(Wv, Dv) if l1 else np.inf)
+        t_max = min(MAX_STEP, _first_zero(Wv, Dv) if l1 else np.inf)
+        if t == 1.0 and not rounding and expanding and t_max >= 2.0:
+            t = _expand(objective, F_t, t_max)
             # Longer steps help far from the optimum only: once one did not,
             # the trial (a loss evaluation per step) is not made again.
             expanding = t > 1.0
@@ -963,8 +965,10 @@ def _newton_cd(
             b_new += t * Db
         w = accepted
         # The new raw scores are the line search's, raw0 + t X D: no product
-        # X w.  They drift from X w's by rounding only; a fit that ends
-        # (or steps at the precision of the arithmetic) does so on X w's own.
+        # X w.  They differ from X w's by rounding, and for softmax by the
+        # class shifts of _ClassShift (a constant per row, which changes no
+        # probability); a fit that converges (or steps at the precision of
+        # the arithmetic) is judged on X w's own.
         f, g, point = loss.loss_gradient_from_raw(w, raw0 + t * U.T)
         sub = min_norm_subgradient(loss, w, g)
         if rounding or np.abs(sub).max() <= tol:
