@@ -123,6 +123,35 @@ cdef inline double _move(
     return _capped(_soft(w_old - grad / curv, l1 / curv) - w_old, cap)
 
 
+cdef inline double _dot(
+    const floating *x, const double *r, const double *u, const double *b, Py_ssize_t n,
+) noexcept nogil:
+    """skx_cd_dot for X's dtype: sum_i x_i (r_i u_i - b_i) over a dense column."""
+    if floating is double:
+        return skx_cd_dot_d(x, r, u, b, n)
+    else:
+        return skx_cd_dot_f(x, r, u, b, n)
+
+
+cdef inline double _update_dot(
+    const floating *x, double delta, double *u, const floating *y, const double *r,
+    const double *b, Py_ssize_t n,
+) noexcept nogil:
+    """skx_cd_update_dot for X's dtype: u += x delta, then column y's sum."""
+    if floating is double:
+        return skx_cd_update_dot_d(x, delta, u, y, r, b, n)
+    else:
+        return skx_cd_update_dot_f(x, delta, u, y, r, b, n)
+
+
+cdef inline void _update(const floating *x, double delta, double *u, Py_ssize_t n) noexcept nogil:
+    """skx_cd_update for X's dtype: u += x delta."""
+    if floating is double:
+        skx_cd_update_d(x, delta, u, n)
+    else:
+        skx_cd_update_f(x, delta, u, n)
+
+
 cdef inline double _sparse_gradient(
     const floating *v,      # IN the column's values
     const index_t *idx,     # IN their rows
@@ -301,22 +330,12 @@ cdef void _blocked_sweeps(
                         r1 = (n * (b + 1)) // BLOCKS
                         if prev != NULL:
                             # The last move's update and this sum in one pass.
-                            if floating is double:
-                                part[side, b] = skx_cd_update_dot_d(
-                                    prev + r0, prev_delta, &U[c, r0], v + r0, &R[c, r0],
-                                    bp + r0 if coupled else NULL, r1 - r0)
-                            else:
-                                part[side, b] = skx_cd_update_dot_f(
-                                    prev + r0, prev_delta, &U[c, r0], v + r0, &R[c, r0],
-                                    bp + r0 if coupled else NULL, r1 - r0)
-                        elif floating is double:
-                            part[side, b] = skx_cd_dot_d(
-                                v + r0, &R[c, r0], &U[c, r0], bp + r0 if coupled else NULL,
-                                r1 - r0)
+                            part[side, b] = _update_dot(
+                                prev + r0, prev_delta, &U[c, r0], v + r0, &R[c, r0],
+                                bp + r0 if coupled else NULL, r1 - r0)
                         else:
-                            part[side, b] = skx_cd_dot_f(
-                                v + r0, &R[c, r0], &U[c, r0], bp + r0 if coupled else NULL,
-                                r1 - r0)
+                            part[side, b] = _dot(v + r0, &R[c, r0], &U[c, r0],
+                                                 bp + r0 if coupled else NULL, r1 - r0)
                     prev = NULL
                     skx_cd_barrier()
                     grad = 0.0
@@ -345,10 +364,7 @@ cdef void _blocked_sweeps(
                     r0 = (n * b) // BLOCKS  # assigned here: thread-private
                     r1 = (n * (b + 1)) // BLOCKS
                     if prev != NULL:
-                        if floating is double:
-                            skx_cd_update_d(prev + r0, prev_delta, &U[c, r0], r1 - r0)
-                        else:
-                            skx_cd_update_f(prev + r0, prev_delta, &U[c, r0], r1 - r0)
+                        _update(prev + r0, prev_delta, &U[c, r0], r1 - r0)
                     _output_end(c, r0, r1, pending, coupled, P, U, m)
                 prev = NULL
             # Thread 0's last writes to D (read by every thread at the next
@@ -463,17 +479,10 @@ def newton_cd_sweeps(
                         v = &X[0, j]
                         if prev != NULL:
                             # The last move's update and this sum in one pass.
-                            if floating is double:
-                                grad = skx_cd_update_dot_d(prev, prev_delta, &U[c, 0], v,
-                                                           &R[c, 0], bp, n)
-                            else:
-                                grad = skx_cd_update_dot_f(prev, prev_delta, &U[c, 0], v,
-                                                           &R[c, 0], bp, n)
+                            grad = _update_dot(prev, prev_delta, &U[c, 0], v, &R[c, 0], bp, n)
                             prev = NULL
-                        elif floating is double:
-                            grad = skx_cd_dot_d(v, &R[c, 0], &U[c, 0], bp, n)
                         else:
-                            grad = skx_cd_dot_f(v, &R[c, 0], &U[c, 0], bp, n)
+                            grad = _dot(v, &R[c, 0], &U[c, 0], bp, n)
                     else:
                         start = indptr[j]
                         count = indptr[j + 1] - start
@@ -501,10 +510,7 @@ def newton_cd_sweeps(
                         # changed it by delta * hwb: move the intercept back.
                         pending = pending - delta * hwb / hbb
                 if prev != NULL:
-                    if floating is double:
-                        skx_cd_update_d(prev, prev_delta, &U[c, 0], n)
-                    else:
-                        skx_cd_update_f(prev, prev_delta, &U[c, 0], n)
+                    _update(prev, prev_delta, &U[c, 0], n)
                     prev = NULL
                 if pending != 0.0:
                     Db[c] = Db[c] + pending

@@ -761,10 +761,16 @@ class LinearModelLoss:
             np.ascontiguousarray(self.target), Z, sample_weight=self._weights(slice(None)),
             n_threads=threads,
         )  # fmt: skip
+        total = self._sum_by_chunk(per_sample)
+        return total if w is None else total + self.penalty(w)
+
+    def _sum_by_chunk(self, per_sample):
+        """``sum(per_sample)`` in float64, chunk by chunk in order: the bits
+        of the chunked passes, whose per-chunk sums are added in chunk order."""
         total = 0.0
         for rows in self._chunks:
             total += float(np.sum(per_sample[rows], dtype=np.float64))
-        return total if w is None else total + self.penalty(w)
+        return total
 
     def loss_gradient(self, w, *, return_raw=False):
         """``(f(w), grad f(w))``, and with ``return_raw`` the point's state.
@@ -863,10 +869,11 @@ class LinearModelLoss:
             return self._pass(rows_fn, self._chunks)
         G_all = self._scratch((n, K), self.dtype, "G_all")
         losses = self._kernel_all(Z, hdiag2, G_all)
-        value, gb = 0.0, np.zeros(K) if self.fit_intercept else None
-        for rows in self._chunks:
-            value += float(np.sum(losses[rows], dtype=np.float64))
-            if gb is not None:
+        value = self._sum_by_chunk(losses)
+        gb = None
+        if self.fit_intercept:
+            gb = np.zeros(K)
+            for rows in self._chunks:
                 gb = gb + G_all[rows].sum(axis=0, dtype=np.float64)
         return value, self._sparse_XtG(self.X, G_all, flat=True), gb
 

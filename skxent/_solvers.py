@@ -915,7 +915,7 @@ def _newton_cd(
         A = np.full((K, d), l2)
         Hwb = np.zeros((K if loss.fit_intercept else 0, d))
         if dense.size:  # feature by feature: each column of X read once
-            by_feature = coords[np.argsort(coords % d, kind="stable")]
+            by_feature = coords[np.argsort(coord_feat, kind="stable")]
             dense_working_curvatures(dense, R, by_feature, l2, A, Hwb, loss.n_threads)
         else:
             working_curvatures(data, indices, indptr, R, coord_ptr, coord_feat, l2, A, Hwb)
