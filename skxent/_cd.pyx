@@ -40,6 +40,7 @@ Arguments are marked ``# IN`` / ``# INOUT``.
 
 from cython.parallel cimport parallel, prange, threadid
 from libc.math cimport exp, fabs
+from libc.string cimport memcpy
 
 import numpy as np
 
@@ -88,6 +89,10 @@ cdef extern from "_cd_loops.h" nogil:
                              double *h)
     void skx_cd_curvatures_f(const float *x, const double *r, Py_ssize_t n, double *a,
                              double *h)
+    double skx_cd_weighted_square(const double *w, const double *a, const double *a0,
+                                  Py_ssize_t n)
+    double skx_cd_slope(const double *q, const double *u, const double *u0, const double *m,
+                        Py_ssize_t n)
 
 
 cdef inline double _soft(double x, double t) noexcept nogil:
@@ -565,6 +570,50 @@ def explicit_cd(
     return done
 
 
+# The passes over the scores' change between sweeps (extrapolation, Anderson
+# acceleration) run over the sweeps' blocks of rows, block b on thread
+# b mod threads as there (its rows are in that core's cache), their sums added
+# in block order: the same bits on any number of threads.
+
+cdef inline int _row_threads(Py_ssize_t n, int n_threads) noexcept nogil:
+    """Threads for a pass over the blocks: the blocked sweeps' (one below
+    MIN_BLOCKED_ROWS rows, where the sweeps run on one thread)."""
+    if n < MIN_BLOCKED_ROWS or n_threads < 1:
+        return 1
+    return min(n_threads, BLOCKS)
+
+
+cdef inline double _in_block_order(const double[::1] part) noexcept nogil:
+    """The blocks' sums, added in block order."""
+    cdef Py_ssize_t b
+    cdef double total = 0.0
+    for b in range(BLOCKS):
+        total += part[b]
+    return total
+
+
+cdef inline Py_ssize_t _block_start(Py_ssize_t n, Py_ssize_t b) noexcept nogil:
+    """The first row of block b of n rows (block b ends where b + 1 starts)."""
+    return (n * b) // BLOCKS
+
+
+cdef inline void _block_terms(
+    const double[:, ::1] Q, const double[:, ::1] U, const double[:, ::1] U0,
+    const double[::1] m, const double[::1] m0, const double[::1] s,
+    Py_ssize_t b, double[:, ::1] part,
+) noexcept nogil:
+    """Block b's part of :func:`extrapolation_terms`, into ``part[:, b]``."""
+    cdef Py_ssize_t n = U.shape[1], r0 = _block_start(n, b), r1 = _block_start(n, b + 1), c
+    cdef double g = 0.0, h = 0.0
+    for c in range(U.shape[0]):
+        g += skx_cd_slope(&Q[c, r0], &U[c, r0], &U0[c, r0], &m[r0], r1 - r0)
+        h += skx_cd_weighted_square(&Q[c, r0], &U[c, r0], &U0[c, r0], r1 - r0)
+    if s.shape[0] > 0:
+        h -= skx_cd_weighted_square(&s[r0], &m[r0], &m0[r0], r1 - r0)
+    part[0, b] = g
+    part[1, b] = h
+
+
 def extrapolation_terms(
     const double[:, ::1] Q,     # IN (K, n)
     const double[:, ::1] U,     # IN (K, n) the scores' change now
@@ -572,23 +621,31 @@ def extrapolation_terms(
     const double[::1] m,        # IN (n,) p_i . U_i (softmax), else zeros
     const double[::1] m0,       # IN (n,)
     const double[::1] s,        # IN (n,) row weights (softmax), or empty
+    int n_threads=1,
 ):
     """The slope and curvature of the model's data term along ``U - U0``:
     ``(sum dU Q (U - m), sum Q dU^2 - sum s dm^2)``, ``dU = U - U0`` and
     ``dm = m - m0``, in one pass (newton-cd's extrapolation after a sweep)."""
-    cdef Py_ssize_t K = U.shape[0], n = U.shape[1], c, i
-    cdef double g = 0.0, h = 0.0, du, dm
-    with nogil:
-        for c in range(K):
-            for i in range(n):
-                du = U[c, i] - U0[c, i]
-                g = g + du * Q[c, i] * (U[c, i] - m[i])
-                h = h + Q[c, i] * du * du
-        if s.shape[0] > 0:
-            for i in range(n):
-                dm = m[i] - m0[i]
-                h = h - s[i] * dm * dm
-    return g, h
+    cdef Py_ssize_t b
+    cdef double[:, ::1] part = np.zeros((2, BLOCKS))
+    for b in prange(BLOCKS, nogil=True, schedule="static", chunksize=1,
+                    num_threads=_row_threads(U.shape[1], n_threads)):
+        _block_terms(Q, U, U0, m, m0, s, b, part)
+    return _in_block_order(part[0]), _in_block_order(part[1])
+
+
+cdef inline void _block_quadratic(
+    const double[:, ::1] Q, const double[:, ::1] U, const double[::1] m,
+    const double[::1] s, Py_ssize_t b, double[::1] part,
+) noexcept nogil:
+    """Block b's part of :func:`model_quadratic`, into ``part[b]``."""
+    cdef Py_ssize_t n = U.shape[1], r0 = _block_start(n, b), r1 = _block_start(n, b + 1), c
+    cdef double h = 0.0
+    for c in range(U.shape[0]):
+        h += skx_cd_weighted_square(&Q[c, r0], &U[c, r0], NULL, r1 - r0)
+    if s.shape[0] > 0:
+        h -= skx_cd_weighted_square(&s[r0], &m[r0], NULL, r1 - r0)
+    part[b] = h
 
 
 def model_quadratic(
@@ -596,20 +653,34 @@ def model_quadratic(
     const double[:, ::1] U,     # IN (K, n) the scores' change
     const double[::1] m,        # IN (n,) p_i . U_i (softmax), else zeros
     const double[::1] s,        # IN (n,) row weights (softmax), or empty
+    int n_threads=1,
 ):
     """The quadratic term of newton-cd's model at a step, ``D^T H D`` from the
     scores' change it makes: ``sum Q U^2 - sum s m^2``, in one pass without
     temporaries."""
-    cdef Py_ssize_t K = U.shape[0], n = U.shape[1], c, i
-    cdef double h = 0.0
-    with nogil:
-        for c in range(K):
-            for i in range(n):
-                h = h + Q[c, i] * U[c, i] * U[c, i]
-        if s.shape[0] > 0:
-            for i in range(n):
-                h = h - s[i] * m[i] * m[i]
-    return h
+    cdef Py_ssize_t b
+    cdef double[::1] part = np.zeros(BLOCKS)
+    for b in prange(BLOCKS, nogil=True, schedule="static", chunksize=1,
+                    num_threads=_row_threads(U.shape[1], n_threads)):
+        _block_quadratic(Q, U, m, s, b, part)
+    return _in_block_order(part)
+
+
+cdef inline void _block_extrapolate(
+    double[:, ::1] U, double[:, ::1] U0, double[::1] m, double[::1] m0, double t,
+    Py_ssize_t b,
+) noexcept nogil:
+    cdef Py_ssize_t n = U.shape[1], r0 = _block_start(n, b), r1 = _block_start(n, b + 1), c, i
+    cdef double v
+    for c in range(U.shape[0]):
+        for i in range(r0, r1):
+            v = U[c, i] + t * (U[c, i] - U0[c, i])
+            U[c, i] = v
+            U0[c, i] = v
+    for i in range(r0, r1):
+        v = m[i] + t * (m[i] - m0[i])
+        m[i] = v
+        m0[i] = v
 
 
 def extrapolate(
@@ -618,20 +689,66 @@ def extrapolate(
     double[::1] m,              # INOUT (n,) m + t (m - m0)
     double[::1] m0,             # OUT (n,) the same
     double t,
+    int n_threads=1,
 ):
-    """Step along ``(U - U0, m - m0)`` by t; then U0 and m0 hold the new point."""
-    cdef Py_ssize_t K = U.shape[0], n = U.shape[1], c, i
+    """Step along ``(U - U0, m - m0)`` by t; then U0 and m0 hold the new point
+    (with t = 0, a copy of U and m)."""
+    cdef Py_ssize_t b
+    for b in prange(BLOCKS, nogil=True, schedule="static", chunksize=1,
+                    num_threads=_row_threads(U.shape[1], n_threads)):
+        _block_extrapolate(U, U0, m, m0, t, b)
+
+
+cdef inline void _block_store(
+    const double[:, ::1] U, const double[::1] m, double[:, ::1] out, Py_ssize_t b,
+) noexcept nogil:
+    cdef Py_ssize_t n = U.shape[1], r0 = _block_start(n, b), r1 = _block_start(n, b + 1), c
+    cdef size_t size = (r1 - r0) * sizeof(double)
+    for c in range(U.shape[0]):
+        memcpy(&out[c, r0], &U[c, r0], size)
+    memcpy(&out[U.shape[0], r0], &m[r0], size)
+
+
+def store_iterate(
+    const double[:, ::1] U,     # IN (K, n)
+    const double[::1] m,        # IN (n,)
+    double[:, ::1] out,         # OUT (K + 1, n) U's rows, then m
+    int n_threads=1,
+):
+    """An iterate's scores' change kept for Anderson acceleration: U and m
+    stacked."""
+    cdef Py_ssize_t b
+    for b in prange(BLOCKS, nogil=True, schedule="static", chunksize=1,
+                    num_threads=_row_threads(U.shape[1], n_threads)):
+        _block_store(U, m, out, b)
+
+
+cdef inline void _block_combine(
+    const double[::1] coef, const double[:, :, ::1] H, double[:, ::1] out, Py_ssize_t b,
+) noexcept nogil:
+    cdef Py_ssize_t n = out.shape[1], r0 = _block_start(n, b), r1 = _block_start(n, b + 1)
+    cdef Py_ssize_t c, i, k
     cdef double v
-    with nogil:
-        for c in range(K):
-            for i in range(n):
-                v = U[c, i] + t * (U[c, i] - U0[c, i])
-                U[c, i] = v
-                U0[c, i] = v
-        for i in range(n):
-            v = m[i] + t * (m[i] - m0[i])
-            m[i] = v
-            m0[i] = v
+    for c in range(out.shape[0]):
+        for i in range(r0, r1):
+            v = coef[0] * H[0, c, i]
+            for k in range(1, coef.shape[0]):
+                v = v + coef[k] * H[k, c, i]
+            out[c, i] = v
+
+
+def combine_iterates(
+    const double[::1] coef,      # IN (k,) the combination's weights
+    const double[:, :, ::1] H,   # IN (k, rows, n) stored iterates
+    double[:, ::1] out,          # OUT (rows, n) sum_k coef_k H_k, in k order
+    int n_threads=1,
+):
+    """Anderson acceleration's combination of stored iterates (the scores'
+    change is linear in the step: the combination's is the same combination)."""
+    cdef Py_ssize_t b
+    for b in prange(BLOCKS, nogil=True, schedule="static", chunksize=1,
+                    num_threads=_row_threads(out.shape[1], n_threads)):
+        _block_combine(coef, H, out, b)
 
 
 def working_curvatures(
@@ -728,6 +845,24 @@ def softmax_curvatures(
             P[c, i] = p
             Q[c, i] = p * s[i]
             R[c, i] = Q[c, i] * (1.0 - p)
+
+
+def fortran_copy(
+    const floating[:, ::1] X,            # IN (n, d) C order
+    floating[::1, :] out,                # OUT (n, d) Fortran order
+    int n_threads=1,
+):
+    """``out[...] = X``: a dense X in the column order the sweeps read, eight
+    columns at a time (a row's eight values, one cache line, go to eight
+    columns), the blocks of columns shared out between the threads."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], block, i, j, j0, j1
+    for block in prange((d + 7) // 8, nogil=True, schedule="static",
+                        num_threads=max(1, n_threads)):
+        j0 = 8 * block
+        j1 = min(j0 + 8, d)
+        for i in range(n):
+            for j in range(j0, j1):
+                out[i, j] = X[i, j]
 
 
 def column_abs_max(

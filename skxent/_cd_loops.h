@@ -139,4 +139,49 @@ SKX_CD_CLONES SKX_CD_EXACT static void NAME(                                  \
 SKX_CD_CURVATURES(skx_cd_curvatures_d, double)
 SKX_CD_CURVATURES(skx_cd_curvatures_f, float)
 
+/* Between sweeps, over a block of rows (skxent/_cd.pyx): sum_i w_i (a_i -
+ * a0_i)^2, or sum_i w_i a_i^2 with a0 NULL (the model's curvature along a
+ * change of the scores, or at them), eight lanes as above. */
+SKX_CD_CLONES SKX_CD_EXACT static double skx_cd_weighted_square(
+    const double *__restrict w, const double *__restrict a,
+    const double *__restrict a0, ptrdiff_t n)
+{
+    double s[SKX_CD_LANES] = {0.0}, v;
+    ptrdiff_t i = 0, j;
+    if (a0 != NULL) {
+        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)
+            for (j = 0; j < SKX_CD_LANES; j++) {
+                v = a[i + j] - a0[i + j];
+                s[j] += (w[i + j] * v) * v;
+            }
+        for (j = 0; i + j < n; j++) {
+            v = a[i + j] - a0[i + j];
+            s[j] += (w[i + j] * v) * v;
+        }
+    } else {
+        for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)
+            for (j = 0; j < SKX_CD_LANES; j++)
+                s[j] += (w[i + j] * a[i + j]) * a[i + j];
+        for (j = 0; i + j < n; j++)
+            s[j] += (w[i + j] * a[i + j]) * a[i + j];
+    }
+    return SKX_CD_TREE(s);
+}
+
+/* sum_i (u_i - u0_i) q_i (u_i - m_i): the slope of the model's data term
+ * along the change U - U0, one output's rows of a block. */
+SKX_CD_CLONES SKX_CD_EXACT static double skx_cd_slope(
+    const double *__restrict q, const double *__restrict u,
+    const double *__restrict u0, const double *__restrict m, ptrdiff_t n)
+{
+    double s[SKX_CD_LANES] = {0.0};
+    ptrdiff_t i = 0, j;
+    for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)
+        for (j = 0; j < SKX_CD_LANES; j++)
+            s[j] += ((u[i + j] - u0[i + j]) * q[i + j]) * (u[i + j] - m[i + j]);
+    for (j = 0; i + j < n; j++)
+        s[j] += ((u[i + j] - u0[i + j]) * q[i + j]) * (u[i + j] - m[i + j]);
+    return SKX_CD_TREE(s);
+}
+
 #endif /* SKXENT_CD_LOOPS_H */

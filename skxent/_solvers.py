@@ -472,16 +472,18 @@ def _kept_columns(loss):
     return loss._transposed()
 
 
-def _columns(X, csc_arrays=None):
+def _columns(X, csc_arrays=None, n_threads=1):
     """X as newton-cd's kernel reads it: Fortran-ordered dense, or CSC (its
     indices and pointers of one dtype, int32 or int64, as scipy has them).
 
     Returns ``(dense, data, indices, indptr)``, the unused ones empty.  One copy
     per fit at most (none for a Fortran-ordered array or a CSC matrix);
     ``csc_arrays`` (data, indices, indptr with sorted indices) are X's CSC
-    form already made.
+    form already made.  A C-ordered X is copied on ``n_threads`` threads.
     """
     from scipy import sparse
+
+    from ._cd import fortran_copy
 
     if sparse.issparse(X):
         if csc_arrays is None:
@@ -497,7 +499,12 @@ def _columns(X, csc_arrays=None):
             np.ascontiguousarray(indices, dtype=index),
             np.ascontiguousarray(indptr, dtype=index),
         )
-    dense = np.asfortranarray(X)
+    X = np.asarray(X)
+    if X.flags.f_contiguous or not X.flags.c_contiguous or X.dtype not in (np.float32, np.float64):
+        dense = np.asfortranarray(X)
+    else:
+        dense = np.empty(X.shape, dtype=X.dtype, order="F")
+        fortran_copy(X, dense, n_threads)
     none = np.empty(0, dtype=np.intp)
     return dense, np.empty(0, dtype=dense.dtype), none, np.zeros(1, dtype=np.intp)
 
@@ -569,6 +576,7 @@ class _Model:
         self.caps = np.full(coords.size, np.inf) if caps is None else caps[coords % d]
         # The rows' weights for softmax's m term (empty for sigmoids), as the kernels take them.
         self.s = np.ascontiguousarray(loss.effective_weight() if P.shape[0] else [], np.float64)
+        self.n_threads = loss.n_threads
 
     def value(self, D, Db, U, m):
         return self.value_at(D.ravel()[self.coords], Db, U, m)
@@ -577,7 +585,7 @@ class _Model:
         """:meth:`value` with D given by its working set's entries."""
         from ._cd import model_quadratic
 
-        quad = model_quadratic(self.Q, U, m, self.s)
+        quad = model_quadratic(self.Q, U, m, self.s, self.n_threads)
         v = float(self.Gv @ Dv) + 0.5 * quad + 0.5 * self.l2 * float(Dv @ Dv)
         if self.gb is not None:
             v += float(self.gb @ Db)
@@ -699,7 +707,7 @@ class _SweepExtrapolation:
         D0, Db0, U0, m0 = self.last
         dD, dDb = Dw - D0, Db - Db0
         self.last[:2] = Dw, Db.copy()
-        g, h = extrapolation_terms(self.Q, U, U0, m, m0, self.model.s)
+        g, h = extrapolation_terms(self.Q, U, U0, m, m0, self.model.s, self.model.n_threads)
         h += self.l2 * float(dD @ dD)
         g += float((self.G + self.l2 * Dw) @ dD)
         if self.model.gb is not None:
@@ -719,14 +727,13 @@ class _SweepExtrapolation:
             # would be the uncapped Newton step again.
             limit = float(np.min(self.model.caps[moved] / np.abs(step)))
             t = min(max(t, -limit), limit)
+        # With t = 0, U0 and m0 take a copy of U and m.
+        extrapolate(U, U0, m, m0, float(t), self.model.n_threads)
         if not t:
-            np.copyto(U0, U)
-            np.copyto(m0, m)
             return
         Dw += t * dD
         D.ravel()[self.coords] = Dw
         Db += t * dDb
-        extrapolate(U, U0, m, m0, float(t))
         self.last[:2] = Dw.copy(), Db.copy()
 
 
@@ -743,11 +750,15 @@ def _anderson_cd(sweep, state, model, max_sweeps, tol, depth=5, after_sweep=()):
     :class:`_SweepExtrapolation`) follow every sweep but the last.  The run ends on a
     plain sweep, so that its zeros are exact.
     """
+    from ._cd import combine_iterates, store_iterate
+
     D, Db, U, m = state
+    K, nt = U.shape[0], model.n_threads
     # The iterates' (D, Db) as vectors over the working set, and their U and
-    # m in buffers made once (not depth + 1 fresh arrays of U's size a round).
+    # m stacked, (K + 1, n), in a buffer made once (not depth + 1 fresh
+    # arrays of U's size a round).
     Xh = np.empty((depth + 1, model.coords.size + Db.size))
-    Uh, mh = np.empty((depth + 1,) + U.shape), np.empty((depth + 1,) + m.shape)
+    Uh = np.empty((depth + 1, K + 1, m.shape[0]))
     kept = 0
     done = 0
     while done < max_sweeps:
@@ -761,8 +772,7 @@ def _anderson_cd(sweep, state, model, max_sweeps, tol, depth=5, after_sweep=()):
             step(state)
         Xh[kept, : model.coords.size] = D.ravel()[model.coords]
         Xh[kept, model.coords.size :] = Db
-        np.copyto(Uh[kept], U)
-        np.copyto(mh[kept], m)
+        store_iterate(U, m, Uh[kept], nt)
         kept += 1
         if kept < depth + 1:
             continue
@@ -777,17 +787,19 @@ def _anderson_cd(sweep, state, model, max_sweeps, tol, depth=5, after_sweep=()):
         c = z / z.sum()
         trial = c @ Xh[1:]
         trial_Dv, trial_Db = trial[: model.coords.size], trial[model.coords.size :]
-        trial_U = np.tensordot(c, Uh[1:], axes=1)
-        trial_m = c @ mh[1:]
         latest_Dv, latest_Db = Xh[depth, : model.coords.size], Xh[depth, model.coords.size :]
-        within = bool(np.all(np.abs(trial_Dv - latest_Dv) <= model.caps))
-        if within and model.value_at(trial_Dv, trial_Db, trial_U, trial_m) < model.value_at(
-            latest_Dv, latest_Db, Uh[depth], mh[depth]
+        if not np.all(np.abs(trial_Dv - latest_Dv) <= model.caps):
+            continue
+        trial_Um = np.empty(Uh.shape[1:])
+        combine_iterates(c, Uh[1:], trial_Um, nt)
+        latest = Uh[depth]
+        if model.value_at(trial_Dv, trial_Db, trial_Um[:K], trial_Um[K]) < model.value_at(
+            latest_Dv, latest_Db, latest[:K], latest[K]
         ):
             D.ravel()[model.coords] = trial_Dv
             Db[...] = trial_Db
-            U[...] = trial_U
-            m[...] = trial_m
+            U[...] = trial_Um[:K]
+            m[...] = trial_Um[K]
     return done
 
 
@@ -890,7 +902,7 @@ def _newton_cd(
     l1, l2 = loss.l1, loss.l2
     K, d, n = loss.n_outputs, loss.n_features, loss.n_samples
     kept = _kept_columns(loss)
-    dense, data, indices, indptr = _columns(loss.X, kept)
+    dense, data, indices, indptr = _columns(loss.X, kept, loss.n_threads)
     caps = _step_caps(dense, data, indptr, d)
     w = np.array(w0, dtype=np.float64)
     f, g, point = loss.loss_gradient(w, return_raw=True)

@@ -552,6 +552,71 @@ def test_softmax_curvatures_against_scipy(dtype):
             assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("K, softmax", [(5, True), (3, False)])
+def test_between_sweep_passes_against_numpy(K, softmax):
+    # The passes over the scores' change between sweeps (extrapolation,
+    # Anderson acceleration), over blocks of rows on the threads: numpy's
+    # formulas, the same bits on 1, 2 and 3 threads (rows enough for the
+    # blocked path, and a few below it).
+    from skxent._cd import (
+        BLOCKED_ROWS,
+        combine_iterates,
+        extrapolate,
+        extrapolation_terms,
+        model_quadratic,
+        store_iterate,
+    )  # fmt: skip
+
+    rng = np.random.default_rng(8)
+    for n in (BLOCKED_ROWS + 13, 1001):
+        Q = rng.uniform(size=(K, n))
+        U, U0 = rng.normal(size=(K, n)), rng.normal(size=(K, n))
+        m, m0 = rng.normal(size=n), rng.normal(size=n)
+        s = rng.uniform(0.5, 2.0, n) if softmax else np.empty(0)
+        sm = s if softmax else np.zeros(n)
+        dU, dm = U - U0, m - m0
+        g_ref = float(np.sum(dU * Q * (U - m)))
+        h_ref = float(np.sum(Q * dU**2) - np.sum(sm * dm**2))
+        quad_ref = float(np.sum(Q * U**2) - np.sum(sm * m**2))
+        H = rng.normal(size=(4, K + 1, n))
+        coef = rng.normal(size=4)
+        runs = []
+        for threads in (1, 2, 3):
+            g, h = extrapolation_terms(Q, U, U0, m, m0, s, threads)
+            quad = model_quadratic(Q, U, m, s, threads)
+            stored = np.full((K + 1, n), np.nan)
+            store_iterate(U, m, stored, threads)
+            combined = np.full((K + 1, n), np.nan)
+            combine_iterates(coef, H, combined, threads)
+            U1, U01, m1, m01 = U.copy(), U0.copy(), m.copy(), m0.copy()
+            extrapolate(U1, U01, m1, m01, 0.7, threads)
+            runs.append((np.array([g, h, quad]), stored, combined, U1, U01, m1, m01))
+        g, h, quad = runs[0][0]
+        assert_allclose([g, h, quad], [g_ref, h_ref, quad_ref], rtol=1e-11)
+        stored, combined, U1, U01, m1, m01 = runs[0][1:]
+        assert_array_equal(stored, np.vstack([U, m]))
+        assert_allclose(combined, np.tensordot(coef, H, axes=1), rtol=1e-12, atol=1e-12)
+        assert_allclose(U1, U + 0.7 * dU, rtol=1e-14)
+        assert_allclose(m1, m + 0.7 * dm, rtol=1e-14)
+        assert_array_equal(U01, U1)
+        assert_array_equal(m01, m1)
+        for other in runs[1:]:
+            for a, b in zip(other, runs[0]):
+                assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fortran_copy_against_numpy(dtype):
+    from skxent._cd import fortran_copy
+
+    X = np.random.default_rng(9).normal(size=(1003, 21)).astype(dtype)
+    for threads in (1, 2, 3):
+        out = np.full(X.shape, np.nan, dtype=dtype, order="F")
+        fortran_copy(X, out, threads)
+        assert_array_equal(out, X)
+        assert out.flags.f_contiguous
+
+
 def test_blocked_sweeps_reach_saga_optimum():
     # 20 000 dense rows and 3 x 91 coefficients, fewer rows than two Hessian
     # samples: newton-cd sweeps the columns, its sums over blocks of rows
