@@ -32,8 +32,9 @@ X in the pass that sums the next coordinate's gradient), and m is made whole
 after the output.  Only the coordinates of the working set are visited.
 The coordinates are visited in a fixed order.  On dense X with many rows each
 coordinate's sums run over fixed blocks of rows that the threads share out
-(one barrier a coordinate), added in block order; otherwise one thread does
-everything: either way the result does not depend on the number of threads.
+(one barrier a coordinate), added in block order; otherwise one thread runs
+the sweeps: either way the result does not depend on the number of threads.
+The passes over the rows between sweeps run over the same fixed blocks.
 Dense X is read by columns (Fortran order), sparse X as CSC.
 Arguments are marked ``# IN`` / ``# INOUT``.
 """
@@ -571,13 +572,14 @@ def explicit_cd(
 
 
 # The passes over the scores' change between sweeps (extrapolation, Anderson
-# acceleration) run over the sweeps' blocks of rows, block b on thread
-# b mod threads as there (its rows are in that core's cache), their sums added
-# in block order: the same bits on any number of threads.
+# acceleration) run over fixed blocks of rows, block b on thread b mod
+# threads (as in the blocked sweeps of dense X, whose rows are then in that
+# core's cache), their sums added in block order: the same bits on any
+# number of threads.
 
 cdef inline int _row_threads(Py_ssize_t n, int n_threads) noexcept nogil:
-    """Threads for a pass over the blocks: the blocked sweeps' (one below
-    MIN_BLOCKED_ROWS rows, where the sweeps run on one thread)."""
+    """Threads for a pass over the blocks: one below MIN_BLOCKED_ROWS rows
+    (too little work to share), else up to one a block."""
     if n < MIN_BLOCKED_ROWS or n_threads < 1:
         return 1
     return min(n_threads, BLOCKS)
@@ -672,6 +674,12 @@ cdef inline void _block_extrapolate(
 ) noexcept nogil:
     cdef Py_ssize_t n = U.shape[1], r0 = _block_start(n, b), r1 = _block_start(n, b + 1), c, i
     cdef double v
+    cdef size_t size = (r1 - r0) * sizeof(double)
+    if t == 0.0:  # a copy, U and m as they are
+        for c in range(U.shape[0]):
+            memcpy(&U0[c, r0], &U[c, r0], size)
+        memcpy(&m0[r0], &m[r0], size)
+        return
     for c in range(U.shape[0]):
         for i in range(r0, r1):
             v = U[c, i] + t * (U[c, i] - U0[c, i])
@@ -692,7 +700,7 @@ def extrapolate(
     int n_threads=1,
 ):
     """Step along ``(U - U0, m - m0)`` by t; then U0 and m0 hold the new point
-    (with t = 0, a copy of U and m)."""
+    (with t = 0, U0 and m0 take a copy of U and m, which stay as they are)."""
     cdef Py_ssize_t b
     for b in prange(BLOCKS, nogil=True, schedule="static", chunksize=1,
                     num_threads=_row_threads(U.shape[1], n_threads)):
@@ -853,8 +861,8 @@ def fortran_copy(
     int n_threads=1,
 ):
     """``out[...] = X``: a dense X in the column order the sweeps read, eight
-    columns at a time (a row's eight values, one cache line, go to eight
-    columns), the blocks of columns shared out between the threads."""
+    columns at a time (a row's eight neighbouring values go to eight columns
+    together), the blocks of columns shared out between the threads."""
     cdef Py_ssize_t n = X.shape[0], d = X.shape[1], block, i, j, j0, j1
     for block in prange((d + 7) // 8, nogil=True, schedule="static",
                         num_threads=max(1, n_threads)):

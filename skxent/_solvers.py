@@ -727,7 +727,7 @@ class _SweepExtrapolation:
             # would be the uncapped Newton step again.
             limit = float(np.min(self.model.caps[moved] / np.abs(step)))
             t = min(max(t, -limit), limit)
-        # With t = 0, U0 and m0 take a copy of U and m.
+        # With t = 0, U0 and m0 take a copy of U and m (left as they are).
         extrapolate(U, U0, m, m0, float(t), self.model.n_threads)
         if not t:
             return
@@ -755,10 +755,11 @@ def _anderson_cd(sweep, state, model, max_sweeps, tol, depth=5, after_sweep=()):
     D, Db, U, m = state
     K, nt = U.shape[0], model.n_threads
     # The iterates' (D, Db) as vectors over the working set, and their U and
-    # m stacked, (K + 1, n), in a buffer made once (not depth + 1 fresh
-    # arrays of U's size a round).
+    # m stacked, (K + 1, n), in buffers made once (not depth + 1 fresh
+    # arrays of U's size a round), and the trial's.
     Xh = np.empty((depth + 1, model.coords.size + Db.size))
     Uh = np.empty((depth + 1, K + 1, m.shape[0]))
+    trial_Um = np.empty((K + 1, m.shape[0]))
     kept = 0
     done = 0
     while done < max_sweeps:
@@ -790,7 +791,6 @@ def _anderson_cd(sweep, state, model, max_sweeps, tol, depth=5, after_sweep=()):
         latest_Dv, latest_Db = Xh[depth, : model.coords.size], Xh[depth, model.coords.size :]
         if not np.all(np.abs(trial_Dv - latest_Dv) <= model.caps):
             continue
-        trial_Um = np.empty(Uh.shape[1:])
         combine_iterates(c, Uh[1:], trial_Um, nt)
         latest = Uh[depth]
         if model.value_at(trial_Dv, trial_Db, trial_Um[:K], trial_Um[K]) < model.value_at(

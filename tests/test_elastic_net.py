@@ -557,7 +557,7 @@ def test_between_sweep_passes_against_numpy(K, softmax):
     # The passes over the scores' change between sweeps (extrapolation,
     # Anderson acceleration), over blocks of rows on the threads: numpy's
     # formulas, the same bits on 1, 2 and 3 threads (rows enough for the
-    # blocked path, and a few below it).
+    # threads; fewer, on one thread; fewer than the blocks, some empty).
     from skxent._cd import (
         BLOCKED_ROWS,
         combine_iterates,
@@ -568,7 +568,7 @@ def test_between_sweep_passes_against_numpy(K, softmax):
     )  # fmt: skip
 
     rng = np.random.default_rng(8)
-    for n in (BLOCKED_ROWS + 13, 1001):
+    for n in (BLOCKED_ROWS + 13, 1001, 3):
         Q = rng.uniform(size=(K, n))
         U, U0 = rng.normal(size=(K, n)), rng.normal(size=(K, n))
         m, m0 = rng.normal(size=n), rng.normal(size=n)
@@ -590,6 +590,14 @@ def test_between_sweep_passes_against_numpy(K, softmax):
             combine_iterates(coef, H, combined, threads)
             U1, U01, m1, m01 = U.copy(), U0.copy(), m.copy(), m0.copy()
             extrapolate(U1, U01, m1, m01, 0.7, threads)
+            # t = 0: a copy into U0 and m0, U and m untouched (-0.0 included).
+            Uz, U0z, mz, m0z = U.copy(), U0.copy(), m.copy(), m0.copy()
+            Uz[0, 0], mz[0] = -0.0, -0.0
+            extrapolate(Uz, U0z, mz, m0z, 0.0, threads)
+            for a, b in ((Uz, U0z), (mz, m0z)):
+                assert_array_equal(a, b)
+                assert np.signbit(a.flat[0]) and np.signbit(b.flat[0])
+            assert_array_equal(Uz[1:], U[1:])
             runs.append((np.array([g, h, quad]), stored, combined, U1, U01, m1, m01))
         g, h, quad = runs[0][0]
         assert_allclose([g, h, quad], [g_ref, h_ref, quad_ref], rtol=1e-11)
@@ -614,7 +622,6 @@ def test_fortran_copy_against_numpy(dtype):
         out = np.full(X.shape, np.nan, dtype=dtype, order="F")
         fortran_copy(X, out, threads)
         assert_array_equal(out, X)
-        assert out.flags.f_contiguous
 
 
 def test_blocked_sweeps_reach_saga_optimum():
