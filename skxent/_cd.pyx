@@ -239,6 +239,11 @@ cdef enum:
     MIN_BLOCKED_ROWS = 16384
 
 
+cdef inline Py_ssize_t _block_start(Py_ssize_t n, Py_ssize_t b) noexcept nogil:
+    """The first row of block b of n rows (block b ends where b + 1 starts)."""
+    return (n * b) // BLOCKS
+
+
 cdef void _blocked_sweeps(
     const floating[::1, :] X,
     Py_ssize_t n,
@@ -303,9 +308,9 @@ cdef void _blocked_sweeps(
                 hbb = a_b[c] if intercept else 0.0
                 for b in range(BLOCKS):
                     if b % nt != tid:
-                        continue
-                    r0 = (n * b) // BLOCKS  # assigned here: thread-private
-                    r1 = (n * (b + 1)) // BLOCKS
+                        continue  # another thread's block
+                    r0 = _block_start(n, b)  # assigned here: thread-private
+                    r1 = _block_start(n, b + 1)
                     if coupled:
                         acc = _output_start(c, r0, r1, Q, P, R, U, m, bv, hbb > 0.0)
                     elif hbb > 0.0:
@@ -331,9 +336,9 @@ cdef void _blocked_sweeps(
                     v = &X[0, j]
                     for b in range(BLOCKS):
                         if b % nt != tid:
-                            continue
-                        r0 = (n * b) // BLOCKS  # assigned here: thread-private
-                        r1 = (n * (b + 1)) // BLOCKS
+                            continue  # another thread's block
+                        r0 = _block_start(n, b)  # assigned here: thread-private
+                        r1 = _block_start(n, b + 1)
                         if prev != NULL:
                             # The last move's update and this sum in one pass.
                             part[side, b] = _update_dot(
@@ -366,9 +371,9 @@ cdef void _blocked_sweeps(
                     Db[c] = Db[c] + pending
                 for b in range(BLOCKS):
                     if b % nt != tid:
-                        continue
-                    r0 = (n * b) // BLOCKS  # assigned here: thread-private
-                    r1 = (n * (b + 1)) // BLOCKS
+                        continue  # another thread's block
+                    r0 = _block_start(n, b)  # assigned here: thread-private
+                    r1 = _block_start(n, b + 1)
                     if prev != NULL:
                         _update(prev + r0, prev_delta, &U[c, r0], r1 - r0)
                     _output_end(c, r0, r1, pending, coupled, P, U, m)
@@ -592,11 +597,6 @@ cdef inline double _in_block_order(const double[::1] part) noexcept nogil:
     for b in range(BLOCKS):
         total += part[b]
     return total
-
-
-cdef inline Py_ssize_t _block_start(Py_ssize_t n, Py_ssize_t b) noexcept nogil:
-    """The first row of block b of n rows (block b ends where b + 1 starts)."""
-    return (n * b) // BLOCKS
 
 
 cdef inline void _block_terms(
