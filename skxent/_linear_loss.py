@@ -139,6 +139,14 @@ def _csr_arrays(X):
     return np.ascontiguousarray(X.data), np.ascontiguousarray(X.indices), indptr
 
 
+def _weighted_sums(s, T):
+    """``s @ T`` (rows weighted and summed) by numpy's own loop, not BLAS:
+    BLAS splits a long sum between its threads, and the result's bits (a fit's
+    starting point, outside the fit's single-threaded BLAS) then changed with
+    their number."""
+    return np.einsum("i,i...->...", s, T)
+
+
 def _csr_transpose(X, n_threads):
     """``(data, indices, indptr)`` of ``X^T`` as CSR (X as CSC, sorted) for a CSR
     X: scipy's conversion, on ``n_threads`` threads (:func:`skxent._sparse.csr_transpose`;
@@ -521,14 +529,14 @@ class LinearModelLoss:
                 m = np.bincount(self.target, weights=s, minlength=K)
                 m = (1.0 - eps) * m + eps * s.sum() / K
             else:
-                m = s @ self._smoothed_targets()
+                m = _weighted_sums(s, self._smoothed_targets())
             if self.class_weight is not None:
                 m = m * self.class_weight
             m = np.maximum(m, 1e-12 * m.sum())
             logm = np.log(m)
             b[:] = logm - logm.mean()
         else:
-            pos = s @ self._smoothed_targets()
+            pos = _weighted_sums(s, self._smoothed_targets())
             neg = s.sum() - pos
             if self.class_weight is not None:
                 pos = pos * self.class_weight[1]

@@ -96,3 +96,51 @@ def test_newton_cd_blocked_sweeps_do_not_depend_on_threads(dtype):
         assert np.array_equal(fits[0].coef_, other.coef_)
         assert np.array_equal(fits[0].intercept_, other.intercept_)
         assert np.array_equal(fits[0].n_iter_, other.n_iter_)
+
+
+@pytest.mark.parametrize("link, K", [("sigmoid", 1), ("sigmoid", 3), ("softmax", 4)])
+def test_starting_point_does_not_depend_on_blas_threads(link, K):
+    # The intercept-only start is computed before a fit limits BLAS to one
+    # thread: a BLAS dot over the rows split its sum between threads, and a
+    # binary fit's intercept, and so its coefficients, changed in the last bit
+    # from 1 to 2 threads.  Reference: the weighted masses summed exactly.
+    import math
+
+    from skxent._linear_loss import LinearModelLoss
+
+    rng = np.random.default_rng(3)
+    n = 40_000
+    X = rng.normal(size=(n, 3))
+    sw = rng.uniform(0.1, 3.0, n)
+    if link == "sigmoid":
+        T = (rng.uniform(size=(n, K)) < 0.3).astype(float)
+        T = T[:, 0] if K == 1 else T
+    else:
+        T = rng.dirichlet(np.ones(K), n)
+    loss = LinearModelLoss(X, T, link=link, n_outputs=K, sample_weight=sw)
+    starts = []
+    for threads in (1, 2):
+        with threadpool_limits(threads, user_api="blas"):
+            starts.append(loss.init_coef())
+    assert np.array_equal(starts[0], starts[1])
+    s = loss.kernel_weight
+    T2 = T.reshape(n, -1)
+    mass = np.array([math.fsum(s * T2[:, c]) for c in range(T2.shape[1])])
+    if link == "sigmoid":
+        expected = np.log(mass) - np.log(math.fsum(s) - mass)
+    else:
+        expected = np.log(mass) - np.log(mass).mean()
+    # (softmax: a difference of logs near 9, rounded to 1e-15 of them)
+    np.testing.assert_allclose(starts[0][-K:], expected, rtol=1e-12, atol=1e-13)
+
+
+def test_binary_fit_bits_do_not_depend_on_threads():
+    # The binary elastic-net fit (few coefficients, many rows: the formed
+    # Hessian) from its start on: the same bits on 1 and 2 threads.
+    X, y = make_classification(20_000, 40, n_informative=20, random_state=0)
+    fits = []
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            fits.append(CrossEntropyClassifier(l1_ratio=1.0, C=0.05, tol=1e-8).fit(X, y))
+    assert np.array_equal(fits[0].coef_, fits[1].coef_)
+    assert np.array_equal(fits[0].intercept_, fits[1].intercept_)
