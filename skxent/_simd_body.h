@@ -268,11 +268,17 @@ static void SKX_FN(softmax_prep_d)(
     VD acc[WD], acc2[WD];
     ptrdiff_t i0, l, c, j;
     /* Maxima, WD rows at a time: each row's vector of maxima, then one
-       transpose-and-reduce for the group (rows past r reduce garbage that is
-       never used). */
+       transpose-and-reduce for the group (rows past r reduce a copy of the
+       last row's vector, never used: with 1000 classes a chunk is one row,
+       and recomputing that row for the seven lanes past it made the kernels
+       about twice as slow). */
     for (i0 = 0; i0 < r; i0 += WD) {
         for (l = 0; l < WD; l++) {
-            const double *zi = z + (i0 + l < r ? i0 + l : r - 1) * k;
+            if (i0 + l >= r) {   /* past the chunk: a copy, never used */
+                acc[l] = acc[l - 1];
+                continue;
+            }
+            const double *zi = z + (i0 + l) * k;
             VD vm = ninf;
             for (c = 0; c < whole; c += WD) {
                 vm = vd_max(vd_load(zi + c), vm);
@@ -328,7 +334,12 @@ static void SKX_FN(softmax_prep_d)(
     }
     for (i0 = 0; i0 < r; i0 += WD) {
         for (l = 0; l < WD; l++) {
-            const double *ei = e + (i0 + l < r ? i0 + l : r - 1) * k;
+            if (i0 + l >= r) {   /* past the chunk: a copy, never used */
+                acc[l] = acc[l - 1];
+                acc2[l] = acc2[l - 1];
+                continue;
+            }
+            const double *ei = e + (i0 + l) * k;
             /* Two running sums of each kind (even and odd vectors): half the
                dependency chain, and for one lane (plain C) the rounding of
                two sums of half the terms. */
@@ -373,7 +384,11 @@ static void SKX_FN(softmax_prep_f)(
     ptrdiff_t i0, l, c, j;
     for (i0 = 0; i0 < r; i0 += WD) {
         for (l = 0; l < WD; l++) {
-            const float *zi = z + (i0 + l < r ? i0 + l : r - 1) * k;
+            if (i0 + l >= r) {   /* past the chunk: a copy, never used */
+                acc[l] = acc[l - 1];
+                continue;
+            }
+            const float *zi = z + (i0 + l) * k;
             VF vm = ninf;
             for (c = 0; c < whole; c += WF) {
                 vm = vf_max(vf_load(zi + c), vm);
@@ -407,7 +422,12 @@ static void SKX_FN(softmax_prep_f)(
     }
     for (i0 = 0; i0 < r; i0 += WD) {
         for (l = 0; l < WD; l++) {
-            const float *ei = e + (i0 + l < r ? i0 + l : r - 1) * k;
+            if (i0 + l >= r) {   /* past the chunk: a copy, never used */
+                acc[l] = acc[l - 1];
+                acc2[l] = acc2[l - 1];
+                continue;
+            }
+            const float *ei = e + (i0 + l) * k;
             /* The two halves of each float vector widened to doubles, in two
                running sums of each kind. */
             VD sa0 = vd_zero(), sa1 = vd_zero(), sb0 = vd_zero(), sb1 = vd_zero(), lo, hi;

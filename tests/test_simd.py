@@ -153,7 +153,7 @@ def test_tiny_losses_on_each_set(level):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("k", [1, 2, 5, 10, 16, 33])
+@pytest.mark.parametrize("k", [1, 2, 5, 10, 16, 33, 200, 1000])
 def test_rows_alone_and_in_a_batch_on_each_set(level, dtype, k):
     rng = np.random.default_rng(k)
     n = 300  # several chunks, a partial last one
@@ -171,6 +171,32 @@ def test_rows_alone_and_in_a_batch_on_each_set(level, dtype, k):
     for i in (0, 1, 15, 16, 17, z.shape[0] // 2, z.shape[0] - 1):
         li, gi = loss_gradient(t[i : i + 1], z[i : i + 1], link="sigmoid")
         assert li[0] == sl[i] and gi[0] == sg[i], i
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("k", [200, 1000])
+def test_many_classes_against_scipy_on_each_set(level, dtype, k):
+    # Chunks of fewer rows than a vector has lanes (one row at 1000 classes):
+    # the lanes past the chunk's rows take no part.  Reference: scipy's
+    # softmax and logsumexp in float64.
+    from scipy.special import logsumexp, softmax
+
+    rng = np.random.default_rng(k)
+    n = 23
+    raw = rng.normal(scale=4, size=(n, k)).astype(dtype)
+    y = rng.integers(0, k, n)
+    w = rng.uniform(0.5, 2.0, n)
+    v = rng.normal(size=(n, k)).astype(dtype)
+    z = raw.astype(np.float64)
+    P = softmax(z, axis=1)
+    Y = np.eye(k)[y]
+    loss, grad = loss_gradient(y, raw, sample_weight=w)
+    hv = hessp(y, raw, v, sample_weight=w)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    assert_allclose(loss, w * (logsumexp(z, axis=1) - z[np.arange(n), y]), rtol=rtol)
+    assert_allclose(grad, w[:, None] * (P - Y), rtol=rtol, atol=rtol * 1e-3)
+    Hv = w[:, None] * P * (v - np.sum(P * v, axis=1, keepdims=True))
+    assert_allclose(hv, Hv, rtol=rtol * 10, atol=rtol * 1e-2)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
