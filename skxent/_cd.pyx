@@ -40,8 +40,9 @@ Arguments are marked ``# IN`` / ``# INOUT``.
 """
 
 from cython.parallel cimport parallel, prange, threadid
-from libc.math cimport exp, fabs
-from libc.string cimport memcpy
+from cpython.pycapsule cimport PyCapsule_GetName, PyCapsule_GetPointer
+from libc.math cimport exp, fabs, sqrt
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -94,6 +95,15 @@ cdef extern from "_cd_loops.h" nogil:
                                   Py_ssize_t n)
     double skx_cd_slope(const double *q, const double *u, const double *u0, const double *m,
                         Py_ssize_t n)
+    double skx_bj_sum(const double *r, Py_ssize_t n)
+    void skx_bj_curvatures_d(const double *z, Py_ssize_t K, double s, double *e, double *R,
+                             Py_ssize_t stride)
+    void skx_bj_curvatures_f(const float *z, Py_ssize_t K, double s, double *e, double *R,
+                             Py_ssize_t stride)
+    void skx_bj_gather_d(const double *X, Py_ssize_t d, const double *r,
+                         const Py_ssize_t *rows, Py_ssize_t m, int intercept, double *A)
+    void skx_bj_gather_f(const float *X, Py_ssize_t d, const double *r,
+                         const Py_ssize_t *rows, Py_ssize_t m, int intercept, double *A)
 
 
 cdef inline double _soft(double x, double t) noexcept nogil:
@@ -889,6 +899,257 @@ def column_abs_max(
                 if v > big:
                     big = v
             out[j] = big
+
+
+# ---------------------------------------------------------------------------
+# newton-cg's block-Jacobi preconditioner (BlockJacobi in _solvers): one
+# (d + 1) x (d + 1) block per class, built from the class's heaviest rows and
+# factored by Cholesky, each class alone on one thread.  BLAS and LAPACK are
+# scipy's, found through the capsules of scipy.linalg.cython_blas and
+# cython_lapack at import (building skxent needs no scipy), and called
+# without the GIL; the fits run them with BLAS on one thread, so that each
+# block has the same bits on any number of threads.
+
+ctypedef void (*_syrk_t)(char *uplo, char *trans, int *n, int *k, double *alpha,
+                         double *a, int *lda, double *beta, double *c,
+                         int *ldc) noexcept nogil
+ctypedef void (*_potrf_t)(char *uplo, int *n, double *a, int *lda,
+                          int *info) noexcept nogil
+ctypedef void (*_potrs_t)(char *uplo, int *n, int *nrhs, double *a, int *lda,
+                          double *b, int *ldb, int *info) noexcept nogil
+
+cdef _syrk_t _dsyrk = NULL
+cdef _potrf_t _dpotrf = NULL
+cdef _potrs_t _dpotrs = NULL
+
+
+cdef void *_scipy_routine(module, str name) except NULL:
+    capsule = module.__pyx_capi__[name]
+    return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule))
+
+
+def _load_lapack():
+    """scipy's dsyrk, dpotrf and dpotrs, as C function pointers."""
+    global _dsyrk, _dpotrf, _dpotrs
+    from scipy.linalg import cython_blas, cython_lapack
+
+    _dsyrk = <_syrk_t>_scipy_routine(cython_blas, "dsyrk")
+    _dpotrf = <_potrf_t>_scipy_routine(cython_lapack, "dpotrf")
+    _dpotrs = <_potrs_t>_scipy_routine(cython_lapack, "dpotrs")
+
+
+_load_lapack()
+
+
+cdef inline void _swap(double *v, Py_ssize_t i, Py_ssize_t j) noexcept nogil:
+    cdef double t = v[i]
+    v[i] = v[j]
+    v[j] = t
+
+
+cdef double _kth_smallest(double *v, Py_ssize_t n, Py_ssize_t k) noexcept nogil:
+    """The k-th smallest of v's n values (from 0), v reordered: Hoare's
+    selection with the median of three as pivot (equal values split evenly)."""
+    cdef Py_ssize_t lo = 0, hi = n - 1, i, j, mid
+    cdef double pivot
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        if v[mid] < v[lo]:
+            _swap(v, lo, mid)
+        if v[hi] < v[lo]:
+            _swap(v, lo, hi)
+        if v[hi] < v[mid]:
+            _swap(v, mid, hi)
+        pivot = v[mid]
+        i = lo
+        j = hi
+        while i <= j:
+            while v[i] < pivot:
+                i += 1
+            while v[j] > pivot:
+                j -= 1
+            if i <= j:
+                _swap(v, i, j)
+                i += 1
+                j -= 1
+        # v[lo..j] <= pivot <= v[i..hi], and pivot between them.
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            return v[k]
+    return v[k]
+
+
+cdef double _kth_largest(
+    const double *r, Py_ssize_t n, Py_ssize_t k, double *values, Py_ssize_t *counts
+) noexcept nogil:
+    """The k-th largest of r's n values (from 1).  One pass counts the values
+    by their top 12 bits (sign and exponent: the order of non-negative
+    doubles; a negative value or -0.0 counts as the least), and the binade
+    that holds the k-th largest is searched by :func:`_kth_smallest`: the
+    curvatures span many binades, and a selection over all n values took a
+    third of the blocks' time."""
+    cdef Py_ssize_t i, m = 0, above = 0, b
+    cdef unsigned long long bits
+    memset(counts, 0, 2048 * sizeof(Py_ssize_t))
+    for i in range(n):
+        memcpy(&bits, &r[i], sizeof(double))
+        counts[0 if bits >> 63 else bits >> 52] += 1
+    b = 2047
+    while above + counts[b] < k:
+        above += counts[b]
+        b -= 1
+    for i in range(n):
+        memcpy(&bits, &r[i], sizeof(double))
+        if <Py_ssize_t>(0 if bits >> 63 else bits >> 52) == b:
+            values[m] = r[i]
+            m += 1
+    return _kth_smallest(values, m, m - (k - above))
+
+
+cdef void _class_block(
+    const floating[:, ::1] X, const double *r, const double[:, ::1] B,
+    const double[::1] ridge, Py_ssize_t most, bint intercept, double *values,
+    Py_ssize_t *counts, Py_ssize_t *rows, double *A, double *diagonal, double *block,
+) noexcept nogil:
+    """One class's factor: see :func:`block_jacobi_factors`."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], d1 = B.shape[0], i, j, m = 0
+    cdef Py_ssize_t ties = 0
+    cdef double tau = -1.0, exact = 0.0, rest, trace = 0.0, lift
+    cdef int n_ = <int>d1, k_, info = 0
+    cdef double one = 1.0, zero = 0.0
+    cdef char lower = b"L", plain = b"N"
+    if most < n:
+        tau = _kth_largest(r, n, most, values, counts)
+        ties = most
+        for i in range(n):
+            if r[i] > tau:
+                ties -= 1
+    # The rows above tau and the first `ties` rows at tau (every row when
+    # most = n: the curvatures are >= 0), in row order.
+    for i in range(n):
+        if r[i] > tau or (r[i] == tau and ties > 0):
+            if not r[i] > tau:
+                ties -= 1
+            rows[m] = i
+            exact += r[i]
+            m += 1
+    if floating is double:
+        skx_bj_gather_d(&X[0, 0], d, r, rows, m, intercept, A)
+    else:
+        skx_bj_gather_f(&X[0, 0], d, r, rows, m, intercept, A)
+    # block = A A^T (A: d1 x m in Fortran's order), its lower triangle
+    # (Fortran's: row j of the C array holds column j).
+    k_ = <int>m
+    _dsyrk(&lower, &plain, &n_, &k_, &one, A, &n_, &zero, block, &n_)
+    rest = skx_bj_sum(r, n) - exact  # (a rounding error when every row is exact)
+    if not rest > 0:
+        rest = 0.0
+    for j in range(d1):
+        for i in range(j, d1):
+            block[j * d1 + i] += rest * B[j, i]
+        for i in range(j):
+            block[j * d1 + i] = 0.0
+        trace += block[j * d1 + j]
+    lift = 1e-12 * max(trace / d1, 1e-300)
+    for j in range(d1):
+        block[j * d1 + j] += ridge[j] + lift
+        diagonal[j] = block[j * d1 + j]
+    _dpotrf(&lower, &n_, block, &n_, &info)
+    if info != 0:
+        # Not positive definite at the working precision: its diagonal.
+        for j in range(d1):
+            for i in range(d1):
+                block[j * d1 + i] = 0.0
+            block[j * d1 + j] = sqrt(diagonal[j]) if diagonal[j] > 0 else 1.0
+
+
+def block_jacobi_curvatures(
+    const floating[:, ::1] raw,          # IN (n, K) raw scores
+    const double[::1] s,                 # IN (n,) row weights
+    double[:, ::1] R,                    # OUT (K, n) s p (1 - p)
+    int n_threads=1,
+):
+    """Softmax's curvatures ``s_i p_ic (1 - p_ic)`` for the blocks, row by
+    row (the same bits on any number of threads), in the (K, n) layout
+    :func:`block_jacobi_factors` reads.  The exponential is good to about
+    1e-8 (``skx_bj_exp``): a preconditioner's accuracy, at a fraction of
+    libm's cost (with 1000 classes, libm's exp took most of the pass)."""
+    cdef Py_ssize_t n = raw.shape[0], K = raw.shape[1], i
+    cdef int nt = max(1, n_threads), tid
+    if R.shape[0] != K or R.shape[1] != n or s.shape[0] != n:
+        raise ValueError("block_jacobi_curvatures: inconsistent shapes")
+    cdef double[:, ::1] work = np.empty((nt, K))
+    for i in prange(n, nogil=True, schedule="static", num_threads=nt):
+        tid = threadid()
+        if floating is double:
+            skx_bj_curvatures_d(&raw[i, 0], K, s[i], &work[tid, 0], &R[0, i], n)
+        else:
+            skx_bj_curvatures_f(&raw[i, 0], K, s[i], &work[tid, 0], &R[0, i], n)
+
+
+def block_jacobi_factors(
+    const floating[:, ::1] X,            # IN (n, d)
+    const double[:, ::1] R,              # IN (K, n) each class's row curvatures, >= 0
+    const double[:, ::1] B,              # IN (d1, d1) the rows' mean second moment
+    const double[::1] ridge,             # IN (d1,) added to the diagonal
+    Py_ssize_t most,                     # IN rows summed exactly, <= n
+    bint intercept,                      # IN d1 = d + 1, the last column X's ones
+    double[:, :, ::1] out,               # OUT (K, d1, d1) Cholesky factors
+    int n_threads=1,
+):
+    """Each class's block ``X~^T diag(r_c) X~`` and its Cholesky factor.
+
+    ``X~`` is X with a column of ones when ``intercept``.  The ``most`` rows
+    of largest ``r_c`` (ties in row order) are summed exactly, in row order,
+    by BLAS's dsyrk; the rest of the class's weight (if > 0) enters as that
+    weight times B.  The diagonal gets ``ridge + 1e-12 trace / d1``.  Factor c is
+    lower triangular in Fortran's order (row j of ``out[c]`` is its column
+    j, zero above the diagonal), as dpotrs reads it; a block that LAPACK
+    finds not positive definite gets its diagonal's square root instead.
+    Classes are shared out between the threads, each computed alone.
+    """
+    cdef Py_ssize_t K = R.shape[0], n = R.shape[1], d1 = B.shape[0], c
+    cdef int nt = max(1, n_threads), tid
+    if X.shape[0] != n or X.shape[1] + intercept != d1 or not 0 < most <= n:
+        raise ValueError("block_jacobi_factors: inconsistent shapes")
+    if out.shape[0] != K or out.shape[1] != d1 or out.shape[2] != d1:
+        raise ValueError("block_jacobi_factors: out has the wrong shape")
+    cdef double[:, ::1] values = np.empty((nt, n))
+    cdef Py_ssize_t[:, ::1] counts = np.empty((nt, 2048), dtype=np.intp)
+    cdef Py_ssize_t[:, ::1] rows = np.empty((nt, most), dtype=np.intp)
+    cdef double[:, ::1] A = np.empty((nt, most * d1))
+    cdef double[:, ::1] diagonal = np.empty((nt, d1))
+    for c in prange(K, nogil=True, schedule="static", num_threads=nt):
+        tid = threadid()
+        _class_block(X, &R[c, 0], B, ridge, most, intercept, &values[tid, 0],
+                     &counts[tid, 0], &rows[tid, 0], &A[tid, 0], &diagonal[tid, 0],
+                     &out[c, 0, 0])
+
+
+def block_jacobi_solve(
+    const double[:, :, ::1] factors,     # IN (K, d1, d1) of block_jacobi_factors
+    const double[:, ::1] V,              # IN (d1, K) one column a class
+    double[:, ::1] out,                  # OUT (d1, K) each column through its block's inverse
+    int n_threads=1,
+):
+    """``out[:, c] = M_c^{-1} V[:, c]`` with LAPACK's dpotrs on factor c."""
+    cdef Py_ssize_t K = factors.shape[0], d1 = factors.shape[1], c, j
+    cdef int nt = max(1, n_threads), tid, n_ = <int>d1, one = 1, info
+    cdef char lower = b"L"
+    if V.shape[0] != d1 or V.shape[1] != K or out.shape[0] != d1 or out.shape[1] != K:
+        raise ValueError("block_jacobi_solve: inconsistent shapes")
+    cdef double[:, ::1] work = np.empty((nt, d1))
+    for c in prange(K, nogil=True, schedule="static", num_threads=nt):
+        tid = threadid()
+        for j in range(d1):
+            work[tid, j] = V[j, c]
+        _dpotrs(&lower, &n_, &one, <double *>&factors[c, 0, 0], &n_, &work[tid, 0], &n_,
+                &info)
+        for j in range(d1):
+            out[j, c] = work[tid, j]
 
 
 def openmp_bind(module=None):

@@ -15,7 +15,10 @@
 #ifndef SKXENT_CD_LOOPS_H
 #define SKXENT_CD_LOOPS_H
 
+#include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) \
     && defined(__linux__) && defined(__GLIBC__)
@@ -183,5 +186,118 @@ SKX_CD_CLONES SKX_CD_EXACT static double skx_cd_slope(
         s[j] += ((u[i + j] - u0[i + j]) * q[i + j]) * (u[i + j] - m[i + j]);
     return SKX_CD_TREE(s);
 }
+
+/* newton-cg's block-Jacobi blocks (block_jacobi_factors in skxent/_cd.pyx).
+ * The sum of a class's curvatures r, in eight lanes. */
+SKX_CD_CLONES SKX_CD_EXACT static double skx_bj_sum(const double *__restrict r, ptrdiff_t n)
+{
+    double s[SKX_CD_LANES] = {0.0};
+    ptrdiff_t i = 0, j;
+    for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)
+        for (j = 0; j < SKX_CD_LANES; j++)
+            s[j] += r[i + j];
+    for (j = 0; i + j < n; j++)
+        s[j] += r[i + j];
+    return SKX_CD_TREE(s);
+}
+
+/* Row t of A (d + 1 values with the intercept, else d) is
+ * sqrt(r_i) (x_i, 1) for the t-th chosen row i = rows[t] of X (n x d, C
+ * order).  The chosen rows lie scattered over X, and waiting for each one's
+ * first cache lines took most of the gather's time: every line of the row
+ * SKX_BJ_AHEAD places on is fetched meanwhile. */
+#define SKX_BJ_AHEAD 4
+#if defined(__GNUC__)
+#define SKX_BJ_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define SKX_BJ_PREFETCH(p) ((void)0)
+#endif
+
+#define SKX_BJ_GATHER(NAME, T)                                                \
+SKX_CD_CLONES SKX_CD_EXACT static void NAME(                                  \
+    const T *__restrict X, ptrdiff_t d, const double *__restrict r,           \
+    const ptrdiff_t *__restrict rows, ptrdiff_t m, int intercept,             \
+    double *__restrict A)                                                     \
+{                                                                             \
+    ptrdiff_t t, j, d1 = d + (intercept != 0);                                \
+    size_t line;                                                              \
+    for (t = 0; t < m; t++) {                                                 \
+        const T *x = X + rows[t] * d;                                         \
+        double s = sqrt(r[rows[t]]);                                          \
+        double *a = A + t * d1;                                               \
+        if (t + SKX_BJ_AHEAD < m) {                                           \
+            const char *next = (const char *)(X + rows[t + SKX_BJ_AHEAD] * d);\
+            for (line = 0; line < (size_t)d * sizeof(T); line += 64)          \
+                SKX_BJ_PREFETCH(next + line);                                 \
+        }                                                                     \
+        for (j = 0; j < d; j++)                                               \
+            a[j] = s * (double)x[j];                                          \
+        if (intercept)                                                        \
+            a[d] = s;                                                         \
+    }                                                                         \
+}
+
+SKX_BJ_GATHER(skx_bj_gather_d, double)
+SKX_BJ_GATHER(skx_bj_gather_f, float)
+
+/* exp(x) for x <= 0 to about 1e-8, relative: enough for a preconditioner, in
+ * operations every clone vectorises.  x = n ln2 + r (Cody and Waite's two-part
+ * ln2, n found by adding 1.5 2^52, which leaves n in the low bits), exp(r)
+ * by its Taylor polynomial of degree 7 (|r| <= ln2 / 2: error below 6e-9),
+ * and 2^n added to the result's exponent bits.  x below -700 is taken as -700
+ * (exp about 1e-304; NaN too). */
+static inline double skx_bj_exp(double x)
+{
+    const double shifter = 0x1.8p52;
+    double t, n, r, q;
+    uint64_t tb, qb;
+    x = x > -700.0 ? x : -700.0;
+    t = x * 1.4426950408889634 + shifter;
+    n = t - shifter;
+    r = (x - n * 0.6931471803691238) - n * 1.9082149292705877e-10;
+    q = 1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120
+        + r * (1.0 / 720 + r * (1.0 / 5040)))))));
+    memcpy(&tb, &t, sizeof tb);
+    memcpy(&qb, &q, sizeof qb);
+    qb += tb << 52;
+    memcpy(&q, &qb, sizeof q);
+    return q;
+}
+
+/* One row's softmax curvatures s p_c (1 - p_c), p = softmax(z), written to
+ * R[c * stride] (the class-major layout the blocks read); e holds K values. */
+#define SKX_BJ_CURVATURES(NAME, T)                                            \
+SKX_CD_CLONES SKX_CD_EXACT static void NAME(                                  \
+    const T *__restrict z, ptrdiff_t K, double s, double *__restrict e,       \
+    double *__restrict R, ptrdiff_t stride)                                   \
+{                                                                             \
+    double top[SKX_CD_LANES], sum[SKX_CD_LANES] = {0.0}, big, scale, p;       \
+    ptrdiff_t c = 0, j;                                                       \
+    for (j = 0; j < SKX_CD_LANES; j++)                                        \
+        top[j] = (double)z[0];                                                \
+    for (; c + SKX_CD_LANES <= K; c += SKX_CD_LANES)                          \
+        for (j = 0; j < SKX_CD_LANES; j++)                                    \
+            top[j] = (double)z[c + j] > top[j] ? (double)z[c + j] : top[j];   \
+    for (j = 0; c + j < K; j++)                                               \
+        top[j] = (double)z[c + j] > top[j] ? (double)z[c + j] : top[j];       \
+    big = top[0];                                                             \
+    for (j = 1; j < SKX_CD_LANES; j++)                                        \
+        big = top[j] > big ? top[j] : big;                                    \
+    for (c = 0; c < K; c++)                                                   \
+        e[c] = skx_bj_exp((double)z[c] - big);                                \
+    for (c = 0; c + SKX_CD_LANES <= K; c += SKX_CD_LANES)                     \
+        for (j = 0; j < SKX_CD_LANES; j++)                                    \
+            sum[j] += e[c + j];                                               \
+    for (j = 0; c + j < K; j++)                                               \
+        sum[j] += e[c + j];                                                   \
+    scale = 1.0 / SKX_CD_TREE(sum);                                           \
+    for (c = 0; c < K; c++) {                                                 \
+        p = e[c] * scale;                                                     \
+        R[c * stride] = (p * s) * (1.0 - p);                                  \
+    }                                                                         \
+}
+
+SKX_BJ_CURVATURES(skx_bj_curvatures_d, double)
+SKX_BJ_CURVATURES(skx_bj_curvatures_f, float)
 
 #endif /* SKXENT_CD_LOOPS_H */

@@ -206,3 +206,149 @@ def test_explicit_coordinate_descent_solves_its_lasso_model():
     inside = np.abs(grad[: p - 1]) < l1 * (1 - 1e-6)
     assert inside.any()
     assert_array_equal(x[: p - 1][inside], 0.0)
+
+
+def _heavy_rows_block(X1, r, B, ridge, most):
+    """A block as BlockJacobi documents it, in numpy: the ``most`` largest
+    curvatures (ties in row order) summed exactly, the rest of the weight
+    times B, and the ridge plus 1e-12 of the mean diagonal."""
+    top = np.argsort(-r, kind="stable")[:most]
+    block = (X1[top].T * r[top]) @ X1[top] + max(r.sum() - r[top].sum(), 0.0) * B
+    block[np.diag_indices_from(block)] += ridge + 1e-12 * np.trace(block) / len(ridge)
+    return block
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_block_jacobi_factors_against_numpy(dtype):
+    # Curvatures over many binades, with ties at the selection's threshold,
+    # zeros of both signs and a class of equal values; the heavy rows found
+    # by a histogram of exponents and a selection within one binade.
+    from skxent._cd import block_jacobi_factors, block_jacobi_solve
+
+    rng = np.random.default_rng(3)
+    n, d, K, most = 700, 6, 6, 40
+    X = rng.normal(size=(n, d)).astype(dtype)
+    R = np.exp(rng.uniform(-60, 0, size=(K, n)))
+    R[1] = np.round(rng.random(n) * 8) / 8  # ties at the threshold
+    R[2, ::3] = 0.0
+    R[2, 1::3] = -0.0
+    R[3] = 0.25  # every value equal
+    R[4, : n - 5] = 0.0  # fewer positive values than heavy rows
+    X1 = np.hstack([X.astype(np.float64), np.ones((n, 1))])
+    B = np.cov(X1[:, :d].T, bias=True)
+    B = np.block([[B, np.zeros((d, 1))], [np.zeros((1, d)), np.ones((1, 1))]])
+    ridge = np.r_[np.full(d, 1e-3), 0.0]
+    factors = []
+    for threads in (1, 2, 3):
+        out = np.empty((K, d + 1, d + 1))
+        block_jacobi_factors(X, R, B, ridge, most, True, out, threads)
+        factors.append(out)
+    assert_array_equal(factors[0], factors[1])
+    assert_array_equal(factors[0], factors[2])
+    for c in range(K):
+        L = factors[0][c].T  # Fortran's lower triangle: row j of the array is column j
+        assert_array_equal(np.triu(L, 1), 0.0)
+        block = _heavy_rows_block(X1, R[c], B, ridge, most)
+        assert_allclose(L @ L.T, block, rtol=1e-12, atol=1e-13 * np.abs(block).max())
+    V = rng.normal(size=(d + 1, K))
+    out = np.empty_like(V)
+    block_jacobi_solve(factors[0], V, out, 2)
+    for c in range(K):
+        block = _heavy_rows_block(X1, R[c], B, ridge, most)
+        assert_allclose(out[:, c], np.linalg.solve(block, V[:, c]), rtol=1e-9)
+
+
+def test_block_jacobi_factor_of_a_block_that_is_not_positive_definite():
+    # LAPACK's Cholesky fails (a negative B, no exact rows' weight): the
+    # factor is the square root of the diagonal, 1 where that is not > 0.
+    from skxent._cd import block_jacobi_factors
+
+    n, d = 50, 3
+    X = np.random.default_rng(0).normal(size=(n, d))
+    R = np.full((1, n), 1e-3)
+    B = -np.eye(d + 1)
+    B[0, 0] = 4.0
+    out = np.empty((1, d + 1, d + 1))
+    block_jacobi_factors(X, R, B, np.zeros(d + 1), 10, True, out, 1)
+    X1 = np.hstack([X, np.ones((n, 1))])
+    diag = np.diag(_heavy_rows_block(X1, R[0], B, np.zeros(d + 1), 10))
+    assert np.any(diag <= 0) and np.any(diag > 0)
+    expected = np.where(diag > 0, np.sqrt(np.maximum(diag, 0)), 1.0)
+    assert_allclose(out[0], np.diag(expected), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_block_jacobi_curvatures_against_scipy(dtype):
+    # Its own exp, good to about 1e-8: s p (1 - p) against scipy's softmax,
+    # in the class-major layout, with the same bits on any number of threads.
+    from scipy.special import softmax
+    from skxent._cd import block_jacobi_curvatures
+
+    rng = np.random.default_rng(4)
+    n, K = 301, 37
+    raw = (rng.normal(scale=8, size=(n, K))).astype(dtype)
+    raw[0] = -800.0 * np.arange(K)  # exponentials far below the smallest double
+    s = rng.uniform(0.0, 2.0, n)
+    P = softmax(raw.astype(np.float64), axis=1)
+    expected = (s[:, None] * P * (1 - P)).T
+    out = []
+    for threads in (1, 2, 3):
+        R = np.empty((K, n))
+        block_jacobi_curvatures(raw, s, R, threads)
+        out.append(R)
+    assert_array_equal(out[0], out[1])
+    assert_array_equal(out[0], out[2])
+    normal = expected > 1e-290
+    assert_allclose(out[0][normal], expected[normal], rtol=2e-8)
+    assert np.all(np.abs(out[0][~normal]) <= 1e-290)
+
+
+def test_block_jacobi_with_heavy_rows_against_numpy():
+    # More rows than 4 (d + 1) and 256: each block sums its heaviest rows and
+    # the rest of its weight times K-FAC's B (the rows' mean second moment).
+    rng = np.random.default_rng(6)
+    n, d, K = 3000, 5, 4
+    X = rng.normal(size=(n, d))
+    y = rng.integers(0, K, n)
+    loss = LinearModelLoss(X, y, link="softmax", n_outputs=K, C=0.5,
+                           sample_weight=rng.uniform(0.5, 2.0, n))  # fmt: skip
+    w, point = _point(loss, seed=2)
+    v = rng.normal(size=loss.n_dof)
+    with loss:
+        got = BlockJacobi(loss)(point)(v).reshape(d + 1, K)
+    Z = X @ w.reshape(d + 1, K)[:d] + w.reshape(d + 1, K)[d]
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    R = loss.effective_weight()[:, None] * P * (1 - P)
+    X1 = np.hstack([X, np.ones((n, 1))])
+    s = loss.effective_weight()
+    B = (X1.T * (s / s.sum())) @ X1
+    ridge = np.r_[np.full(d, loss.l2), 0.0]
+    V = v.reshape(d + 1, K)
+    for c in range(K):
+        block = _heavy_rows_block(X1, R[:, c], B, ridge, 256)
+        assert_allclose(got[:, c], np.linalg.solve(block, V[:, c]), rtol=1e-6)
+
+
+def test_newton_cg_stops_cg_at_a_fixed_residual_with_the_blocks(monkeypatch):
+    # BlockJacobi.forcing: CG stops at a relative residual of 0.1 (or the
+    # tolerance's floor), not at the rule's sqrt(||g|| / ||g0||), capped at 0.5.
+    import skxent._solvers as solvers
+
+    seen = []
+    pcg = solvers._pcg
+
+    def recording(hessp, g, precond, **kw):
+        seen.append(kw["rtol"])
+        return pcg(hessp, g, precond, **kw)
+
+    monkeypatch.setattr(solvers, "_pcg", recording)
+    monkeypatch.setattr(solvers, "BLOCK_JACOBI_MIN_OUTPUTS", 5)
+    X, y = make_classification(600, 8, n_informative=6, n_classes=6, random_state=0)
+    CrossEntropyClassifier(solver="newton-cg", tol=1e-6).fit(X, y)
+    assert seen and seen[0] == BlockJacobi.forcing == 0.1
+    assert all(0.1 <= r <= 0.5 for r in seen)
+    seen.clear()
+    monkeypatch.setattr(solvers, "BLOCK_JACOBI_MIN_OUTPUTS", 50)
+    CrossEntropyClassifier(solver="newton-cg", tol=1e-6).fit(X, y)
+    assert seen[0] == 0.5
