@@ -987,23 +987,25 @@ cdef double _kth_largest(
 ) noexcept nogil:
     """The k-th largest of r's n values (from 1).  One pass counts the values
     by their top 12 bits (sign and exponent: the order of non-negative
-    doubles; a negative value or -0.0 counts as the least), and the binade
-    that holds the k-th largest is searched by :func:`_kth_smallest`: the
-    curvatures span many binades, and a selection over all n values took a
-    third of the blocks' time."""
+    doubles; negative values, -0.0 and NaN go to the first bin, with +0.0 and
+    the subnormals), and the binade that holds the k-th largest is searched
+    by :func:`_kth_smallest`: the curvatures span many binades, and a
+    selection over all n values took a third of the blocks' time.  With a NaN
+    among them the result is some value of r (the caller takes at most k
+    rows, never a NaN)."""
     cdef Py_ssize_t i, m = 0, above = 0, b
     cdef unsigned long long bits
     memset(counts, 0, 2048 * sizeof(Py_ssize_t))
     for i in range(n):
         memcpy(&bits, &r[i], sizeof(double))
-        counts[0 if bits >> 63 else bits >> 52] += 1
+        counts[0 if bits >> 63 or r[i] != r[i] else bits >> 52] += 1
     b = 2047
     while above + counts[b] < k:
         above += counts[b]
         b -= 1
     for i in range(n):
         memcpy(&bits, &r[i], sizeof(double))
-        if <Py_ssize_t>(0 if bits >> 63 else bits >> 52) == b:
+        if <Py_ssize_t>(0 if bits >> 63 or r[i] != r[i] else bits >> 52) == b:
             values[m] = r[i]
             m += 1
     return _kth_smallest(values, m, m - (k - above))
@@ -1028,8 +1030,11 @@ cdef void _class_block(
             if r[i] > tau:
                 ties -= 1
     # The rows above tau and the first `ties` rows at tau (every row when
-    # most = n: the curvatures are >= 0), in row order.
+    # most = n: the curvatures are >= 0), in row order; never a NaN, never
+    # more than `most` (NaNs can make tau too small).
     for i in range(n):
+        if m == most:
+            break
         if r[i] > tau or (r[i] == tau and ties > 0):
             if not r[i] > tau:
                 ties -= 1
@@ -1103,8 +1108,8 @@ def block_jacobi_factors(
     """Each class's block ``X~^T diag(r_c) X~`` and its Cholesky factor.
 
     ``X~`` is X with a column of ones when ``intercept``.  The ``most`` rows
-    of largest ``r_c`` (ties in row order) are summed exactly, in row order,
-    by BLAS's dsyrk; the rest of the class's weight (if > 0) enters as that
+    of largest ``r_c`` (ties in row order, NaNs never) are summed exactly by
+    BLAS's dsyrk; the rest of the class's weight (if > 0) enters as that
     weight times B.  The diagonal gets ``ridge + 1e-12 trace / d1``.  Factor c is
     lower triangular in Fortran's order (row j of ``out[c]`` is its column
     j, zero above the diagonal), as dpotrs reads it; a block that LAPACK
@@ -1113,7 +1118,8 @@ def block_jacobi_factors(
     """
     cdef Py_ssize_t K = R.shape[0], n = R.shape[1], d1 = B.shape[0], c
     cdef int nt = max(1, n_threads), tid
-    if X.shape[0] != n or X.shape[1] + intercept != d1 or not 0 < most <= n:
+    if (X.shape[0] != n or X.shape[1] + intercept != d1 or not 0 < most <= n
+            or B.shape[1] != d1 or ridge.shape[0] != d1 or d1 < 1):
         raise ValueError("block_jacobi_factors: inconsistent shapes")
     if out.shape[0] != K or out.shape[1] != d1 or out.shape[2] != d1:
         raise ValueError("block_jacobi_factors: out has the wrong shape")
@@ -1144,6 +1150,7 @@ def block_jacobi_solve(
     cdef double[:, ::1] work = np.empty((nt, d1))
     for c in prange(K, nogil=True, schedule="static", num_threads=nt):
         tid = threadid()
+        info = 0  # assigned in the loop: private to each thread
         for j in range(d1):
             work[tid, j] = V[j, c]
         _dpotrs(&lower, &n_, &one, <double *>&factors[c, 0, 0], &n_, &work[tid, 0], &n_,

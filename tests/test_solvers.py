@@ -352,3 +352,34 @@ def test_newton_cg_stops_cg_at_a_fixed_residual_with_the_blocks(monkeypatch):
     monkeypatch.setattr(solvers, "BLOCK_JACOBI_MIN_OUTPUTS", 50)
     CrossEntropyClassifier(solver="newton-cg", tol=1e-6).fit(X, y)
     assert seen[0] == 0.5
+
+
+def test_block_jacobi_factors_never_take_a_nan():
+    # NaN curvatures (a diverged fit; either sign bit) are never among the
+    # heavy rows, and no more than `most` rows are taken even when the NaNs
+    # share the selection's binade (there a NaN made the selection overrun
+    # its buffers).  With the heavy rows in a binade of their own the choice
+    # is exact; the NaNs' weight is not added (the rest counts as 0).
+    from skxent._cd import block_jacobi_factors
+
+    rng = np.random.default_rng(8)
+    n, d, most = 2000, 3, 32
+    X = rng.normal(size=(n, d))
+    X1 = np.hstack([X, np.ones((n, 1))])
+    nan = np.array([np.nan, -np.nan])
+    tiny = np.arange(n) * 5e-324  # subnormals: one binade with the NaNs
+    tiny[::97] = nan[np.arange(len(tiny[::97])) % 2]
+    heavy = tiny.copy()
+    heavy[rng.choice(n, 50, replace=False)] = rng.uniform(0.5, 0.9, 50)
+    heavy[np.isnan(tiny)] = nan[np.arange(np.isnan(tiny).sum()) % 2]
+    R = np.vstack([tiny, heavy])
+    B = np.eye(d + 1)
+    out = np.empty((2, d + 1, d + 1))
+    block_jacobi_factors(X, R, B, np.zeros(d + 1), most, True, out, 2)
+    assert np.all(np.isfinite(out))
+    r = np.where(np.isnan(heavy), -np.inf, heavy)
+    top = np.argsort(-r, kind="stable")[:most]
+    block = (X1[top].T * heavy[top]) @ X1[top]
+    block[np.diag_indices_from(block)] += 1e-12 * np.trace(block) / (d + 1)
+    L = out[1].T
+    assert_allclose(L @ L.T, block, rtol=1e-12, atol=1e-14)
