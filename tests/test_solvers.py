@@ -383,3 +383,28 @@ def test_block_jacobi_factors_never_take_a_nan():
     block[np.diag_indices_from(block)] += 1e-12 * np.trace(block) / (d + 1)
     L = out[1].T
     assert_allclose(L @ L.T, block, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("kind", ["float32 X", "float32 products"])
+def test_float32_hessian_products_of_tiny_vectors(kind):
+    # Conjugate gradients' directions shrink near the optimum: a direction of
+    # 1e-41 gives the same product as its unit-sized version times 1e-41
+    # (float32's rounding), where float32 held it, and the row products, as
+    # subnormals (below 1.2e-38) with few digits (and BLAS's speed).
+    classes, n, d = (200, 2000, 30) if kind == "float32 products" else (5, 600, 12)
+    X, y = make_classification(
+        n, d, n_informative=d - 2, n_classes=classes, n_clusters_per_class=1, random_state=0
+    )
+    X = X.astype(np.float32) if kind == "float32 X" else X
+    loss = LinearModelLoss(X, y, link="softmax", n_outputs=classes, C=1.0)
+    assert loss.hessp_eps == np.finfo(np.float32).eps
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal(loss.n_dof)
+    v = rng.standard_normal(loss.n_dof)
+    with loss:
+        _, _, point = loss.loss_gradient(w, return_raw=True)
+        hessp = loss.hessp(point)
+        exact = loss.hessp(point, exact=True)(v)
+        atol = 2e-6 * np.abs(exact).max()
+        for tiny in (1.0, 1e-30, 1e-38, 1e-41):
+            assert_allclose(hessp(tiny * v) / tiny, exact, rtol=2e-5, atol=atol)
