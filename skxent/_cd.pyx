@@ -982,6 +982,14 @@ cdef double _kth_smallest(double *v, Py_ssize_t n, Py_ssize_t k) noexcept nogil:
     return v[k]
 
 
+cdef inline Py_ssize_t _binade(double x) noexcept nogil:
+    """x's top 12 bits (sign and exponent) as a bin of :func:`_kth_largest`:
+    the order of non-negative doubles; negatives, -0.0 and NaN in bin 0."""
+    cdef unsigned long long bits
+    memcpy(&bits, &x, sizeof(double))
+    return 0 if bits >> 63 or x != x else <Py_ssize_t>(bits >> 52)
+
+
 cdef double _kth_largest(
     const double *r, Py_ssize_t n, Py_ssize_t k, double *values, Py_ssize_t *counts
 ) noexcept nogil:
@@ -994,18 +1002,15 @@ cdef double _kth_largest(
     among them the result is some value of r (the caller takes at most k
     rows, never a NaN)."""
     cdef Py_ssize_t i, m = 0, above = 0, b
-    cdef unsigned long long bits
     memset(counts, 0, 2048 * sizeof(Py_ssize_t))
     for i in range(n):
-        memcpy(&bits, &r[i], sizeof(double))
-        counts[0 if bits >> 63 or r[i] != r[i] else bits >> 52] += 1
+        counts[_binade(r[i])] += 1
     b = 2047
     while above + counts[b] < k:
         above += counts[b]
         b -= 1
     for i in range(n):
-        memcpy(&bits, &r[i], sizeof(double))
-        if <Py_ssize_t>(0 if bits >> 63 or r[i] != r[i] else bits >> 52) == b:
+        if _binade(r[i]) == b:
             values[m] = r[i]
             m += 1
     return _kth_smallest(values, m, m - (k - above))

@@ -1371,8 +1371,7 @@ class BlockJacobi:
 
     def __init__(self, objective):
         self.obj = objective
-        self._buffers = None
-        self._X = None
+        self._kept = None
 
     @staticmethod
     def suits(objective):
@@ -1395,31 +1394,17 @@ class BlockJacobi:
         d1 = d + obj.fit_intercept
         n = obj.n_samples
         threads = obj.runner.n_threads
-        # The curvatures R, one class per row, and the factors: buffers kept
-        # from call to call (at 1000 classes of 20000 rows, 160 MB and 130 MB
-        # that fresh pages made 1.6 times slower to write).
-        if self._buffers is None:
-            self._buffers = np.empty((K, n)), np.empty((K, d1, d1))
-        Rt, factors = self._buffers
+        if self._kept is None:
+            self._kept = self._first_call(K, d1, n)
+        X, weight, B, ridge, Rt, factors = self._kept
         if obj.link == "softmax":
-            weight = np.ascontiguousarray(obj.effective_weight(), dtype=np.float64)
             block_jacobi_curvatures(np.ascontiguousarray(point.raw2), weight, Rt, threads)
         else:
             Rt[...] = point.hdiag2.T
-        # The rows' mean second moment B (computed once, as K-FAC's) stands in
-        # for the light rows of each block: a block is its heaviest rows,
-        # summed exactly, plus the rest of its weight times B.
-        beta, U = KFAC(obj)._feature_factor()
-        B = np.ascontiguousarray((U * beta) @ U.T if U is not None else np.diag(beta))
-        ridge = np.full(d1, obj.l2)
-        if obj.fit_intercept:
-            ridge[-1] = 0.0
         # Each class's block alone on one thread (BLAS on one thread in a
         # fit): the bits do not depend on the number of threads.
         most = min(max(4 * d1, 256), n)
-        block_jacobi_factors(
-            self._dense_X(), Rt, B, ridge, most, obj.fit_intercept, factors, threads
-        )
+        block_jacobi_factors(X, Rt, B, ridge, most, obj.fit_intercept, factors, threads)
 
         def apply(v):
             out = np.empty((d1, K))
@@ -1428,14 +1413,28 @@ class BlockJacobi:
 
         return apply
 
-    def _dense_X(self):
-        """X in C order, X's own array when it is (a copy kept otherwise)."""
-        X = self.obj.X
+    def _first_call(self, K, d1, n):
+        """What every call reads and the buffers it writes, made once: X in C
+        order (X itself when it is), the rows' weights, the rows' mean second
+        moment B (K-FAC's, which stands in for the light rows of each block: a
+        block is its heaviest rows, summed exactly, plus the rest of its
+        weight times B), the ridge (the L2 penalty, none on the intercepts:
+        an instance serves one fit), and the curvatures R (one class per row)
+        and the
+        factors, whose buffers are kept from call to call (at 1000 classes of
+        20000 rows, 160 MB and 130 MB that fresh pages made 1.6 times slower
+        to write)."""
+        obj = self.obj
+        X = obj.X
         if not X.flags.c_contiguous or X.dtype not in (np.float32, np.float64):
-            if self._X is None:
-                self._X = np.ascontiguousarray(X, dtype=np.float64)
-            return self._X
-        return X
+            X = np.ascontiguousarray(X, dtype=np.float64)
+        weight = np.ascontiguousarray(obj.effective_weight(), dtype=np.float64)
+        beta, U = KFAC(obj)._feature_factor()
+        B = np.ascontiguousarray((U * beta) @ U.T if U is not None else np.diag(beta))
+        ridge = np.full(d1, obj.l2)
+        if obj.fit_intercept:
+            ridge[-1] = 0.0
+        return X, weight, B, ridge, np.empty((K, n)), np.empty((K, d1, d1))
 
 
 class DiagonalHessian:
