@@ -542,9 +542,173 @@ static void SKX_FN(NAME)(                                                       
 
 SKX_SOFTMAX_HARD(softmax_hard_d, softmax_prep_d, double, VD, WD, vd_set1, vd_load, vd_load_n,
                  vd_store, vd_store_n, vd_mul)
-SKX_SOFTMAX_HARD(softmax_hard_f, softmax_prep_f, float, VF, WF, vf_set1, vf_load, vf_load_n,
+SKX_SOFTMAX_HARD(softmax_hard_rows_f, softmax_prep_f, float, VF, WF, vf_set1, vf_load, vf_load_n,
                  vf_store, vf_store_n, vf_mul)
 #undef SKX_SOFTMAX_HARD
+
+#if SKX_ISA == SKX_ISA_AVX512
+/* ---------------------------------------------------------------------------
+ * Hard labels, no smoothing, float32, at most 16 classes: WF rows at a time,
+ * transposed, one class of the WF rows in each vector
+ *
+ * With k <= 16 a row fits in one vector, and the row-by-row passes of
+ * softmax_prep_f and softmax_hard_rows_f (a maximum, a sum, a store and a
+ * reload of the exponentials, the gradient's scale) cost more than the
+ * exponentials.  Here WF rows are loaded and transposed in registers
+ * (vector c: class c of the rows), and every per-row step is a lane's: the
+ * maxima are k - 1 vector maxima, the exponentials k whole vectors, the sums
+ * k additions, and the gradient is transposed back and stored row by row.
+ * Every lane (row) goes through the same operations, so a row's bits do not
+ * depend on its neighbours or on the thread.  At 10^6 x 10, one thread,
+ * Intel Xeon (AVX-512): 2.3-2.4 copies of the scores' time, 2.9-3.1 for the
+ * row-by-row kernel before.
+ *
+ * rest (see softmax_prep_d) is sum(e where e != 1) + (count(e == 1) - 1):
+ * each entry of 1 (the maximum, a tie, or an exponential that rounds to 1)
+ * counted exactly, the others summed in double in class order; a NaN stays.
+ * ------------------------------------------------------------------------- */
+
+/* v[0..15]: 16 rows of 16 floats in, their 16 columns out. */
+static inline void SKX_FN(transpose16_f)(VF *v)
+{
+    VF a[16], b[16];
+    int i, s;
+    for (i = 0; i < 16; i += 2) {   /* pairs of rows, interleaved by 32 bits */
+        a[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+        a[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+    }
+    for (i = 0; i < 16; i += 4) {   /* by 64 bits */
+        __m512d a0 = _mm512_castps_pd(a[i]), a1 = _mm512_castps_pd(a[i + 1]);
+        __m512d a2 = _mm512_castps_pd(a[i + 2]), a3 = _mm512_castps_pd(a[i + 3]);
+        b[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a0, a2));
+        b[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a0, a2));
+        b[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(a1, a3));
+        b[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(a1, a3));
+    }
+    /* b[4q + s], 128-bit block j: column 4j + s of rows 4q .. 4q + 3 */
+    for (s = 0; s < 4; s++) {
+        VF lo0 = _mm512_shuffle_f32x4(b[s], b[4 + s], 0x44);
+        VF hi0 = _mm512_shuffle_f32x4(b[s], b[4 + s], 0xEE);
+        VF lo1 = _mm512_shuffle_f32x4(b[8 + s], b[12 + s], 0x44);
+        VF hi1 = _mm512_shuffle_f32x4(b[8 + s], b[12 + s], 0xEE);
+        v[s] = _mm512_shuffle_f32x4(lo0, lo1, 0x88);
+        v[4 + s] = _mm512_shuffle_f32x4(lo0, lo1, 0xDD);
+        v[8 + s] = _mm512_shuffle_f32x4(hi0, hi1, 0x88);
+        v[12 + s] = _mm512_shuffle_f32x4(hi0, hi1, 0xDD);
+    }
+}
+
+/* 16 class indices (int64) as 32-bit lanes; lanes past n are 0. */
+static inline __m512i SKX_FN(load_classes)(const ptrdiff_t *y, ptrdiff_t n)
+{
+    const __mmask16 rows = vf_lanes(n);
+    __m256i lo = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64((__mmask8)rows, y));
+    __m256i hi = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64((__mmask8)(rows >> 8), y + 8));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+static void SKX_FN(softmax_hard_few_f)(
+    const float *z, const ptrdiff_t *y, ptrdiff_t r, ptrdiff_t k, const double *sw,
+    const double *cw, float *g, float *loss, int pf)
+{
+    const __mmask16 row = vf_lanes(k);
+    const VD one = vd_set1(1.0);
+    const VF onef = vf_set1(1.0f);
+    ptrdiff_t i0, c, l;
+    int h;
+    for (i0 = 0; i0 < r; i0 += WF) {
+        const ptrdiff_t n = r - i0 < WF ? r - i0 : WF;   /* rows of this group */
+        const __mmask16 rows = vf_lanes(n);
+        VF v[16];
+        if (pf) {   /* this group's place two chunks ahead (see softmax_hard_rows_f) */
+            for (c = 0; c < k; c++) {
+                skx_prefetch_ahead((const char *)(z + (2 * r + i0) * k),
+                                   g != NULL ? (char *)(g + (2 * r + i0) * k) : NULL,
+                                   (size_t)c * 64);
+            }
+        }
+        for (l = 0; l < WF; l++) {
+            v[l] = l < n ? _mm512_maskz_loadu_ps(row, z + (i0 + l) * k) : vf_zero();
+        }
+        SKX_FN(transpose16_f)(v);
+        const __m512i yv = SKX_FN(load_classes)(y + i0, n);
+        VF m = v[0];
+        for (c = 1; c < k; c++) {
+            m = vf_max(v[c], m);
+        }
+        /* the exponentials; the score and exponential of each row's class;
+           the entries of 1 counted, the others summed */
+        VF zy = vf_zero(), ey = vf_zero(), ones = vf_zero();
+        VD s_lo = vd_zero(), s_hi = vd_zero();
+        for (c = 0; c < k; c++) {
+            const __mmask16 at = _mm512_cmpeq_epi32_mask(yv, _mm512_set1_epi32((int)c));
+            zy = _mm512_mask_mov_ps(zy, at, v[c]);
+            v[c] = SKX_FN(vf_exp_np)(vf_sub(v[c], m));
+            ey = _mm512_mask_mov_ps(ey, at, v[c]);
+            const __mmask16 is1 = vf_eq(v[c], onef);
+            ones = _mm512_mask_add_ps(ones, is1, ones, onef);
+            VF below = _mm512_mask_mov_ps(v[c], is1, vf_zero());
+            s_lo = vd_add(s_lo, vf_widen_lo(below));
+            s_hi = vd_add(s_hi, vf_widen_hi(below));
+        }
+        /* per row, in double, WD rows at a time (h: first or second half),
+           as in softmax_hard_rows_f: the loss, the scale of the row's
+           gradient and the gradient of its class */
+        VD sc[2], gy[2], lv[2];
+        for (h = 0; h < 2; h++) {
+            const __mmask8 part = (__mmask8)(rows >> (WD * h));
+            VD ri = vd_add(h ? s_hi : s_lo, vd_sub(h ? vf_widen_hi(ones) : vf_widen_lo(ones), one));
+            VD w = one, inv, lse1;
+            if (cw != NULL) {
+                double t[WD];
+                for (l = 0; l < WD; l++) {
+                    const ptrdiff_t i = i0 + WD * h + l;
+                    t[l] = i < r ? (sw != NULL ? sw[i] : 1.0) * cw[y[i]] : 0.0;
+                }
+                w = vd_load(t);
+            } else if (sw != NULL) {
+                w = _mm512_maskz_loadu_pd(part, sw + i0 + WD * h);
+            }
+            SKX_FN(softmax_rows_v)(ri, &inv, &lse1);
+            VD mh = h ? vf_widen_hi(m) : vf_widen_lo(m);
+            VD zh = h ? vf_widen_hi(zy) : vf_widen_lo(zy);
+            VD eh = h ? vf_widen_hi(ey) : vf_widen_lo(ey);
+            lv[h] = vd_mul(w, vd_add(vd_sub(mh, zh), lse1));
+            sc[h] = vd_mul(w, inv);
+            gy[h] = vd_sel(vd_eq(eh, one), vd_mul(vd_sub(vd_zero(), ri), sc[h]),
+                           vd_mul(w, vd_sub(vd_mul(eh, inv), one)));
+        }
+        _mm512_mask_storeu_ps(loss + i0, rows, vf_from_vd(lv[0], lv[1]));
+        if (g == NULL) {
+            continue;
+        }
+        /* the gradient: exponentials times the row's scale, the row's class
+           set apart, transposed back */
+        const VF scf = vf_from_vd(sc[0], sc[1]), gyf = vf_from_vd(gy[0], gy[1]);
+        for (c = 0; c < k; c++) {
+            const __mmask16 at = _mm512_cmpeq_epi32_mask(yv, _mm512_set1_epi32((int)c));
+            v[c] = _mm512_mask_mov_ps(vf_mul(v[c], scf), at, gyf);
+        }
+        SKX_FN(transpose16_f)(v);
+        for (l = 0; l < n; l++) {
+            _mm512_mask_storeu_ps(g + (i0 + l) * k, row, v[l]);
+        }
+    }
+}
+#endif
+
+static void SKX_FN(softmax_hard_f)(
+    const float *z, const ptrdiff_t *y, ptrdiff_t r, ptrdiff_t k, const double *sw,
+    const double *cw, float *e, float *g, float *loss, int pf)
+{
+#if SKX_ISA == SKX_ISA_AVX512
+    if (k >= 2 && k <= WF) {
+        SKX_FN(softmax_hard_few_f)(z, y, r, k, sw, cw, g, loss, pf);
+        return;
+    }
+#endif
+    SKX_FN(softmax_hard_rows_f)(z, y, r, k, sw, cw, e, g, loss, pf);
+}
 
 /* ---------------------------------------------------------------------------
  * Binary cross entropy on logits, over a run of m entries
