@@ -199,18 +199,18 @@ def test_many_classes_against_scipy_on_each_set(level, dtype, k):
     assert_allclose(hv, Hv, rtol=rtol * 10, atol=rtol * 1e-2)
 
 
-def few_classes_case(k, n=150):
-    """float32 scores on a grid of 1/256 (so that z - max(z) is exact in
-    float32 and the only roundings are the kernel's), with ties, an entry an
-    ulp below the maximum (its exponential rounds to 1), -inf away from the
-    row's class, and a row whose class is far below the others."""
+def few_classes_case(k, dtype, n=150):
+    """Scores on a grid of 1/256 (so that z - max(z) is exact and the only
+    roundings are the kernel's), with ties, an entry an ulp below the maximum
+    (its exponential rounds to 1), -inf away from the row's class, and a row
+    whose class is far below the others."""
     rng = np.random.default_rng(k)
-    raw = (np.round(rng.normal(scale=3, size=(n, k)) * 256) / 256).astype(np.float32)
+    raw = (np.round(rng.normal(scale=3, size=(n, k)) * 256) / 256).astype(dtype)
     y = rng.integers(0, k, n)
     raw[1] = 0.5
     raw[2, 0] = raw[2, -1] = raw[2].max() + 1
-    raw[4] = np.float32(40.0)
-    raw[4, 0] += np.spacing(np.float32(40.0))
+    raw[4] = 40.0
+    raw[4, 0] += np.spacing(dtype(40.0))
     raw[5, (y[5] + 1) % k] = -np.inf
     raw[6] = -np.inf
     raw[6, y[6]] = 3.0
@@ -220,23 +220,26 @@ def few_classes_case(k, n=150):
     return y, raw, weights
 
 
-@pytest.mark.parametrize("k", [2, 3, 7, 10, 15, 16])
+@pytest.mark.parametrize("dtype, loss_ulps, grad_ulps", [(np.float32, 1, 2), (np.float64, 3, 4)])
+@pytest.mark.parametrize("k", [2, 3, 7, 8, 9, 10, 15, 16])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_few_classes_float32_to_an_ulp_or_two(level, k, weighted):
-    # float32 with hard labels and at most 16 classes takes its own kernel on
-    # AVX-512 (rows transposed, one class per vector; chunks of several
-    # groups of 16 rows and a partial one): every set is within an ulp of
-    # mpmath for the loss and two for the gradient (a product of two
-    # roundings), and the loss alone is the loss with the gradient.
+def test_few_classes_to_a_few_ulps(level, dtype, loss_ulps, grad_ulps, k, weighted):
+    # Hard labels with at most 16 classes take their own kernels on AVX-512
+    # (rows transposed, one class per vector; a float64 row in two parts past
+    # 8 classes; chunks of several groups of rows and a partial one).  Every
+    # set is within a few ulps of mpmath: float32 results are rounded from
+    # double (one ulp for the loss, two for the gradient, a product of two
+    # roundings); in float64 the sums and the log add theirs.  The loss alone
+    # is the loss computed with the gradient.
     from skxent.loss import CrossEntropyLoss
 
-    y, raw, kw = few_classes_case(k)
+    y, raw, kw = few_classes_case(k, dtype)
     if not weighted:
         kw = {}
     ref_loss, ref_grad, _ = reference(y, raw, link="softmax", **kw)
     loss, grad = loss_gradient(y, raw, **kw)
-    assert ulps(loss, ref_loss).max() <= 1
-    assert ulps(grad, ref_grad).max() <= 2
+    assert ulps(loss, ref_loss).max() <= loss_ulps
+    assert ulps(grad, ref_grad).max() <= grad_ulps
     alone = CrossEntropyLoss("softmax", k, class_weight=kw.get("class_weight")).loss(
         y, raw, sample_weight=kw.get("sample_weight")
     )
