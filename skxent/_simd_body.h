@@ -604,7 +604,8 @@ static inline __m512i SKX_FN(load_classes)(const ptrdiff_t *y, ptrdiff_t n)
 {
     const __mmask16 rows = vf_lanes(n);
     __m256i lo = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64((__mmask8)rows, y));
-    __m256i hi = _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64((__mmask8)(rows >> 8), y + 8));
+    __m256i hi = n > 8 ? _mm512_cvtepi64_epi32(_mm512_maskz_loadu_epi64((__mmask8)(rows >> 8), y + 8))
+                       : _mm256_setzero_si256();
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
@@ -668,7 +669,7 @@ static void SKX_FN(softmax_hard_few_f)(
                 }
                 w = vd_load(t);
             } else if (sw != NULL) {
-                w = _mm512_maskz_loadu_pd(part, sw + i0 + WD * h);
+                w = part ? _mm512_maskz_loadu_pd(part, sw + i0 + WD * h) : vd_zero();
             }
             SKX_FN(softmax_rows_v)(ri, &inv, &lse1);
             VD mh = h ? vf_widen_hi(m) : vf_widen_lo(m);
@@ -757,7 +758,10 @@ static void SKX_FN(softmax_hard_few_d)(
         for (c = 1; c < k; c++) {
             m = vd_max(v[c], m);
         }
-        VD zy = vd_zero(), ey = vd_zero(), ones = vd_zero(), s = vd_zero();
+        /* four running sums (classes c mod 4): shorter chains of roundings,
+           about the accuracy of the row-by-row kernel's sums */
+        VD zy = vd_zero(), ey = vd_zero(), ones = vd_zero();
+        VD s[4] = {vd_zero(), vd_zero(), vd_zero(), vd_zero()};
         for (c = 0; c < k; c++) {
             const __mmask8 at = _mm512_cmpeq_epi64_mask(yv, _mm512_set1_epi64(c));
             zy = _mm512_mask_mov_pd(zy, at, v[c]);
@@ -765,9 +769,9 @@ static void SKX_FN(softmax_hard_few_d)(
             ey = _mm512_mask_mov_pd(ey, at, v[c]);
             const __mmask8 is1 = vd_eq(v[c], one);
             ones = _mm512_mask_add_pd(ones, is1, ones, one);
-            s = vd_add(s, _mm512_mask_mov_pd(v[c], is1, vd_zero()));
+            s[c & 3] = vd_add(s[c & 3], _mm512_mask_mov_pd(v[c], is1, vd_zero()));
         }
-        VD ri = vd_add(s, vd_sub(ones, one));
+        VD ri = vd_add(vd_add(vd_add(s[0], s[1]), vd_add(s[2], s[3])), vd_sub(ones, one));
         VD w = one, inv, lse1;
         if (cw != NULL) {
             double t[WD];

@@ -209,8 +209,9 @@ def few_classes_case(k, dtype, n=150):
     y = rng.integers(0, k, n)
     raw[1] = 0.5
     raw[2, 0] = raw[2, -1] = raw[2].max() + 1
-    raw[4] = 40.0
-    raw[4, 0] += np.spacing(dtype(40.0))
+    raw[4] = np.minimum(raw[4], 0) - 1
+    raw[4, 0] = 0.125
+    raw[4, 1] = np.nextafter(dtype(0.125), dtype(0))  # exp(-ulp) rounds to 1
     raw[5, (y[5] + 1) % k] = -np.inf
     raw[6] = -np.inf
     raw[6, y[6]] = 3.0
@@ -229,8 +230,10 @@ def test_few_classes_to_a_few_ulps(level, dtype, loss_ulps, grad_ulps, k, weight
     # 8 classes; chunks of several groups of rows and a partial one).  Every
     # set is within a few ulps of mpmath: float32 results are rounded from
     # double (one ulp for the loss, two for the gradient, a product of two
-    # roundings); in float64 the sums and the log add theirs.  The loss alone
-    # is the loss computed with the gradient.
+    # roundings); in float64 the sums and the log add theirs (over 10^6 random
+    # rows both this kernel and the row-by-row one reach 4-5 ulps on a few:
+    # the bounds hold for these rows, on every set).  The loss alone is the
+    # loss computed with the gradient.
     from skxent.loss import CrossEntropyLoss
 
     y, raw, kw = few_classes_case(k, dtype)
