@@ -270,9 +270,16 @@ def test_sparsify_and_densify():
     clf.densify()
     assert isinstance(clf.coef_, np.ndarray)
     assert_array_equal(clf.coef_, coef)
-    # warm start from a sparsified model
+    # warm start from a sparsified model: the same optimum.  With an even
+    # number of classes the L1 optimum is a set: shifting a feature's
+    # coefficients of every class by one amount changes no probability, and
+    # the L1 norm not within the middle pair of them, so the warm fit may
+    # land elsewhere in it (it did once the kernels' last bits changed).
     clf.set_params(warm_start=True).sparsify().fit(X, y)
-    assert_allclose(clf.coef_, coef, rtol=1e-6, atol=1e-9)
+    assert_allclose(clf.predict_proba(X), dense_proba, rtol=1e-6)
+    shift = np.asarray(clf.coef_.todense() if sparse.issparse(clf.coef_) else clf.coef_) - coef
+    assert_allclose(shift, np.broadcast_to(shift.mean(axis=0), shift.shape), atol=1e-8)
+    assert_allclose(np.abs(clf.coef_).sum(), np.abs(coef).sum(), rtol=1e-7)
 
 
 def test_verbose_prints_the_optimality_violation():
