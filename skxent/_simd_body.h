@@ -478,6 +478,22 @@ static void SKX_FN(softmax_rows)(const double *rest, ptrdiff_t r, double *inv, d
     }
 }
 
+/* Hard labels, per row (WD rows at a time), from rest ri, the row's weight
+   w, maximum m, score zy and exponential ey of its class: the loss, the
+   scale of the row's gradient (w / (1 + rest)) and the gradient of its
+   class (see below). */
+static inline void SKX_FN(softmax_hard_terms)(VD ri, VD w, VD m, VD zy, VD ey, VD *loss,
+                                              VD *scale, VD *grad_y)
+{
+    const VD one = vd_set1(1.0);
+    VD inv, lse1;
+    SKX_FN(softmax_rows_v)(ri, &inv, &lse1);
+    *loss = vd_mul(w, vd_add(vd_sub(m, zy), lse1));
+    *scale = vd_mul(w, inv);
+    *grad_y = vd_sel(vd_eq(ey, one), vd_mul(vd_sub(vd_zero(), ri), *scale),
+                     vd_mul(w, vd_sub(vd_mul(ey, inv), one)));
+}
+
 /* Hard labels, no smoothing: loss_i = w_i cw_y (m - z_y + lse1), and the
    gradient w_i cw_y (p - onehot(y)), p = e / (1 + rest); at a maximum (e_y = 1)
    p_y - 1 = -rest / (1 + rest) without the cancellation.  e: scratch of
@@ -510,14 +526,12 @@ static void SKX_FN(NAME)(                                                       
     /* then, WD rows at a time, the loss, each row's scale (kept in wc) and   \
        the gradient of its class (kept in ey), */                              \
     for (i = 0; i < r; i += WD) {                                              \
-        VD inv, lse1, ri = vd_load(rest + i), w = vd_load(wc + i);             \
-        SKX_FN(softmax_rows_v)(ri, &inv, &lse1);                               \
-        vd_store(lv + i, vd_mul(w, vd_add(vd_sub(vd_load(m + i), vd_load(zy + i)), lse1))); \
-        VD sc = vd_mul(w, inv), vey = vd_load(ey + i);                         \
+        VD lvi, sc, gy;                                                        \
+        SKX_FN(softmax_hard_terms)(vd_load(rest + i), vd_load(wc + i), vd_load(m + i), \
+                                   vd_load(zy + i), vd_load(ey + i), &lvi, &sc, &gy); \
+        vd_store(lv + i, lvi);                                                 \
         vd_store(wc + i, sc);                                                  \
-        vd_store(ey + i, vd_sel(vd_eq(vey, vd_set1(1.0)),                      \
-                                vd_mul(vd_sub(vd_zero(), ri), sc),              \
-                                vd_mul(w, vd_sub(vd_mul(vey, inv), vd_set1(1.0))))); \
+        vd_store(ey + i, gy);                                                  \
     }                                                                         \
     for (i = 0; i < r; i++) {                                                  \
         loss[i] = (T)lv[i];                                                    \
@@ -612,6 +626,35 @@ static inline __m512i SKX_FN(load_classes)(const ptrdiff_t *y, ptrdiff_t n)
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
+/* The weights sw_i cw_y of the WD rows from i, of which n (<= 0 possible)
+   are the chunk's; the others 0. */
+static inline VD SKX_FN(few_weights)(const double *sw, const double *cw, const ptrdiff_t *y,
+                                     ptrdiff_t i, ptrdiff_t n)
+{
+    double t[WD];
+    ptrdiff_t l;
+    if (cw != NULL) {
+        for (l = 0; l < WD; l++) {
+            t[l] = l < n ? (sw != NULL ? sw[i + l] : 1.0) * cw[y[i + l]] : 0.0;
+        }
+        return vd_load(t);
+    }
+    if (sw != NULL) {
+        return n > 0 ? _mm512_maskz_loadu_pd(vd_lanes(n < WD ? n : WD), sw + i) : vd_zero();
+    }
+    return vd_set1(1.0);
+}
+
+/* A group's k cache lines (WF floats or WD doubles of k) of scores and
+   gradient two chunks ahead, fetched while it is computed (see
+   softmax_hard_rows_*); g NULL: no gradient. */
+static inline void SKX_FN(few_prefetch)(const char *z, char *g, ptrdiff_t k)
+{
+    for (ptrdiff_t c = 0; c < k; c++) {
+        skx_prefetch_ahead(z, g, (size_t)c * 64);
+    }
+}
+
 static void SKX_FN(softmax_hard_few_f)(
     const float *z, const ptrdiff_t *y, ptrdiff_t r, ptrdiff_t k, const double *sw,
     const double *cw, float *g, float *loss, int pf)
@@ -625,12 +668,9 @@ static void SKX_FN(softmax_hard_few_f)(
         const ptrdiff_t n = r - i0 < WF ? r - i0 : WF;   /* rows of this group */
         const __mmask16 rows = vf_lanes(n);
         VF v[16];
-        if (pf) {   /* this group's place two chunks ahead (see softmax_hard_rows_f) */
-            for (c = 0; c < k; c++) {
-                skx_prefetch_ahead((const char *)(z + (2 * r + i0) * k),
-                                   g != NULL ? (char *)(g + (2 * r + i0) * k) : NULL,
-                                   (size_t)c * 64);
-            }
+        if (pf) {
+            SKX_FN(few_prefetch)((const char *)(z + (2 * r + i0) * k),
+                                 g != NULL ? (char *)(g + (2 * r + i0) * k) : NULL, k);
         }
         for (l = 0; l < WF; l++) {
             v[l] = l < n ? _mm512_maskz_loadu_ps(row, z + (i0 + l) * k) : vf_zero();
@@ -661,27 +701,11 @@ static void SKX_FN(softmax_hard_few_f)(
            gradient and the gradient of its class */
         VD sc[2], gy[2], lv[2];
         for (h = 0; h < 2; h++) {
-            const __mmask8 part = (__mmask8)(rows >> (WD * h));
-            VD ri = vd_add(h ? s_hi : s_lo, vd_sub(h ? vf_widen_hi(ones) : vf_widen_lo(ones), one));
-            VD w = one, inv, lse1;
-            if (cw != NULL) {
-                double t[WD];
-                for (l = 0; l < WD; l++) {
-                    const ptrdiff_t i = i0 + WD * h + l;
-                    t[l] = i < r ? (sw != NULL ? sw[i] : 1.0) * cw[y[i]] : 0.0;
-                }
-                w = vd_load(t);
-            } else if (sw != NULL) {
-                w = part ? _mm512_maskz_loadu_pd(part, sw + i0 + WD * h) : vd_zero();
-            }
-            SKX_FN(softmax_rows_v)(ri, &inv, &lse1);
-            VD mh = h ? vf_widen_hi(m) : vf_widen_lo(m);
-            VD zh = h ? vf_widen_hi(zy) : vf_widen_lo(zy);
-            VD eh = h ? vf_widen_hi(ey) : vf_widen_lo(ey);
-            lv[h] = vd_mul(w, vd_add(vd_sub(mh, zh), lse1));
-            sc[h] = vd_mul(w, inv);
-            gy[h] = vd_sel(vd_eq(eh, one), vd_mul(vd_sub(vd_zero(), ri), sc[h]),
-                           vd_mul(w, vd_sub(vd_mul(eh, inv), one)));
+            SKX_FN(softmax_hard_terms)(
+                vd_add(h ? s_hi : s_lo, vd_sub(h ? vf_widen_hi(ones) : vf_widen_lo(ones), one)),
+                SKX_FN(few_weights)(sw, cw, y, i0 + WD * h, n - WD * h),
+                h ? vf_widen_hi(m) : vf_widen_lo(m), h ? vf_widen_hi(zy) : vf_widen_lo(zy),
+                h ? vf_widen_hi(ey) : vf_widen_lo(ey), &lv[h], &sc[h], &gy[h]);
         }
         _mm512_mask_storeu_ps(loss + i0, rows, vf_from_vd(lv[0], lv[1]));
         if (g == NULL) {
@@ -740,11 +764,8 @@ static void SKX_FN(softmax_hard_few_d)(
         const __mmask8 rows = vd_lanes(n);
         VD v[16];
         if (pf) {
-            for (c = 0; c < k; c++) {
-                skx_prefetch_ahead((const char *)(z + (2 * r + i0) * k),
-                                   g != NULL ? (char *)(g + (2 * r + i0) * k) : NULL,
-                                   (size_t)c * 64);
-            }
+            SKX_FN(few_prefetch)((const char *)(z + (2 * r + i0) * k),
+                                 g != NULL ? (char *)(g + (2 * r + i0) * k) : NULL, k);
         }
         for (l = 0; l < WD; l++) {
             v[l] = l < n ? _mm512_maskz_loadu_pd(part1, z + (i0 + l) * k) : vd_zero();
@@ -774,26 +795,14 @@ static void SKX_FN(softmax_hard_few_d)(
             ones = _mm512_mask_add_pd(ones, is1, ones, one);
             s[c & 3] = vd_add(s[c & 3], _mm512_mask_mov_pd(v[c], is1, vd_zero()));
         }
-        VD ri = vd_add(vd_add(vd_add(s[0], s[1]), vd_add(s[2], s[3])), vd_sub(ones, one));
-        VD w = one, inv, lse1;
-        if (cw != NULL) {
-            double t[WD];
-            for (l = 0; l < WD; l++) {
-                const ptrdiff_t i = i0 + l;
-                t[l] = i < r ? (sw != NULL ? sw[i] : 1.0) * cw[y[i]] : 0.0;
-            }
-            w = vd_load(t);
-        } else if (sw != NULL) {
-            w = _mm512_maskz_loadu_pd(rows, sw + i0);
-        }
-        SKX_FN(softmax_rows_v)(ri, &inv, &lse1);
-        _mm512_mask_storeu_pd(loss + i0, rows, vd_mul(w, vd_add(vd_sub(m, zy), lse1)));
+        VD lv, sc, gy;
+        SKX_FN(softmax_hard_terms)(
+            vd_add(vd_add(vd_add(s[0], s[1]), vd_add(s[2], s[3])), vd_sub(ones, one)),
+            SKX_FN(few_weights)(sw, cw, y, i0, n), m, zy, ey, &lv, &sc, &gy);
+        _mm512_mask_storeu_pd(loss + i0, rows, lv);
         if (g == NULL) {
             continue;
         }
-        const VD sc = vd_mul(w, inv);
-        const VD gy = vd_sel(vd_eq(ey, one), vd_mul(vd_sub(vd_zero(), ri), sc),
-                             vd_mul(w, vd_sub(vd_mul(ey, inv), one)));
         for (c = 0; c < k; c++) {
             const __mmask8 at = _mm512_cmpeq_epi64_mask(yv, _mm512_set1_epi64(c));
             v[c] = _mm512_mask_mov_pd(vd_mul(v[c], sc), at, gy);
