@@ -127,7 +127,12 @@ extensions = [
         "skxent._sparse",
         ["skxent/_sparse.pyx"],
         include_dirs=["skxent"],
-        depends=["skxent/_omp.h"],
+        depends=[
+            "skxent/_omp.h",
+            "skxent/_sparse_simd.h",
+            "skxent/_sparse_isa.h",
+            "skxent/_sparse_body.h",
+        ],
     ),
 ]
 

@@ -218,14 +218,37 @@ def test_centring_keeps_a_centred_warm_start_bit_for_bit():
     assert precondition.centred(centred) is centred
 
 
+def _sparse_levels():
+    """The instruction sets of the CSR products' vector kernels this CPU runs
+    ("none": _sparse.pyx's own loops)."""
+    from skxent import _sparse
+
+    levels = []
+    previous = _sparse.simd_select(None)
+    try:
+        for name in _sparse.SIMD_LEVELS:
+            try:
+                _sparse.simd_select(name)
+            except ValueError:
+                continue
+            levels.append(name)
+    finally:
+        _sparse.simd_select(previous)
+    return levels
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("K", [1, 3])
-def test_csr_products_match_scipy_for_any_thread_count(dtype, K):
-    # skxent's CSR kernels (one output has its own loop) against scipy's
-    # products in float64; the same bits for one and two threads.
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+@pytest.mark.parametrize("K", [1, 3, 20, 70])
+def test_csr_products_match_scipy_for_any_thread_count(dtype, index, K):
+    # skxent's CSR kernels (one output has its own loop; 20 and 70 outputs
+    # fill one and several blocks of vectors) against scipy's products in
+    # float64; the same bits for one and two threads and on every
+    # instruction set (the vector kernels round as the plain loops do).
     from skxent import _sparse
 
     X = text_like(3000, 500, 2, terms=15, seed=3)[0].astype(dtype)
+    X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
     rng = np.random.default_rng(4)
     W = rng.normal(size=(500, K)).astype(dtype)
     b = rng.normal(size=K).astype(dtype)
@@ -233,24 +256,45 @@ def test_csr_products_match_scipy_for_any_thread_count(dtype, K):
     X64 = X.astype(np.float64)
     rtol = 1e-12 if dtype == np.float64 else 2e-5
     XT = X.T.tocsr()
-    for squared in (False, True):
-        A = X64.multiply(X64) if squared else X64
-        want = A.T @ G.astype(np.float64)
+    XT.indices, XT.indptr = XT.indices.astype(index), XT.indptr.astype(index)
+    levels = _sparse_levels()
+    previous = _sparse.simd_select(None)
+    try:
+        for squared in (False, True):
+            A = X64.multiply(X64) if squared else X64
+            want = A.T @ G.astype(np.float64)
+            got = []
+            for level in levels:
+                _sparse.simd_select(level)
+                for threads in (1, 2):
+                    out = np.empty((500, K))
+                    _sparse.csr_times_dense_f64(
+                        XT.data, XT.indices, XT.indptr, G, out, squared, threads
+                    )
+                    got.append(out)
+            np.testing.assert_allclose(got[0], want, rtol=rtol, atol=rtol * np.abs(want).max())
+            for other in got[1:]:
+                np.testing.assert_array_equal(got[0], other)
+        want = X64[100:] @ W.astype(np.float64) + b
         got = []
-        for threads in (1, 2):
-            out = np.empty((500, K))
-            _sparse.csr_times_dense_f64(XT.data, XT.indices, XT.indptr, G, out, squared, threads)
-            got.append(out)
+        for level in levels:
+            _sparse.simd_select(level)
+            for threads in (1, 2):
+                Z = np.empty((2900, K), dtype=dtype)
+                _sparse.csr_times_dense(X.data, X.indices, X.indptr, 100, W, b, Z, threads)
+                got.append(Z)
         np.testing.assert_allclose(got[0], want, rtol=rtol, atol=rtol * np.abs(want).max())
-        np.testing.assert_array_equal(got[0], got[1])
-    want = X64[100:] @ W.astype(np.float64) + b
-    got = []
-    for threads in (1, 2):
-        Z = np.empty((2900, K), dtype=dtype)
-        _sparse.csr_times_dense(X.data, X.indices, X.indptr, 100, W, b, Z, threads)
-        got.append(Z)
-    np.testing.assert_allclose(got[0], want, rtol=rtol, atol=rtol * np.abs(want).max())
-    np.testing.assert_array_equal(got[0], got[1])
+        for other in got[1:]:
+            np.testing.assert_array_equal(got[0], other)
+    finally:
+        _sparse.simd_select(previous)
+
+
+def test_csr_products_simd_select_rejects_unknown_sets():
+    from skxent import _sparse
+
+    with pytest.raises(ValueError, match="cannot run the sse9 kernels"):
+        _sparse.simd_select("sse9")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
