@@ -189,6 +189,21 @@ def strided_chunks(n, stride, rows_per_chunk, start=0):
     return [slice(i, min(i + step, n), stride) for i in range(start, n, step)]
 
 
+def _softmax_curvature(raw, weight, dtype):
+    """``weight_i p_ic (1 - p_ic)`` in ``dtype``, ``p_i`` the softmax of the
+    raw scores ``raw[i]``: each row's Hessian diagonal in its raw scores.
+    Computed in place on one copy of ``raw`` (a preconditioner's input:
+    float32 where the products it serves are float32)."""
+    P = np.array(raw, dtype=dtype)
+    P -= P.max(axis=1, keepdims=True)
+    np.exp(P, out=P)
+    P /= P.sum(axis=1, keepdims=True)
+    R = np.subtract(1, P, dtype=dtype)
+    R *= P
+    R *= np.asarray(weight, dtype=dtype)[:, None]
+    return R
+
+
 def _unit_scaled(hessp):
     """``v -> 2^e hessp(2^-e v)`` with ``2^e`` the power of two just above
     ``max|v|``: the same product (scaling by a power of two is exact), with
@@ -203,11 +218,19 @@ def _unit_scaled(hessp):
     """
 
     def scaled(v):
-        big = float(np.max(np.abs(v), initial=0.0))
+        # max|v| without a temporary |v|; NaN makes it NaN
+        big = max(float(np.max(v, initial=-np.inf)), -float(np.min(v, initial=np.inf)))
         if not 0.0 < big < np.inf:
             return hessp(v)
         _, e = math.frexp(big)
-        return np.ldexp(hessp(np.ldexp(v, -e)), e)
+        if not -1000 < e < 1000:  # 2^-e or 2^e would not be a normal number
+            return np.ldexp(hessp(np.ldexp(v, -e)), e)
+        # Multiplying by a normal power of two rounds as ldexp does (once,
+        # to nearest), and runs vectorised where np.ldexp calls libm per entry;
+        # the product is a new array, scaled back in place.
+        out = hessp(v * math.ldexp(1.0, -e))
+        out *= math.ldexp(1.0, e)
+        return out
 
     return scaled
 
@@ -1079,17 +1102,18 @@ class LinearModelLoss:
         ``sum_i R_ic``.  One product of X's squares with R (for a CSR X
         without a squared copy of X).
         """
+        # A preconditioner needs no more digits than the products it serves.
+        by = self
+        if self.sparse and self._float32_products():
+            by = self._float32_twin()
         if self.link == "softmax":
-            P = np.exp(log_softmax(np.asarray(point.raw2, dtype=np.float64), axis=1))
-            R = self.effective_weight()[:, None] * P * (1.0 - P)
+            R = _softmax_curvature(point.raw2, self.effective_weight(), by.dtype)
         else:
-            R = np.asarray(point.hdiag2, dtype=np.float64)
+            R = np.asarray(point.hdiag2, dtype=by.dtype)
         diag = np.empty(self.n_dof)
         dW, db = self.unpack(diag)
         if self.sparse:
-            # A preconditioner needs no more digits than the products it serves.
-            by = self._float32_twin() if self._float32_products() else self
-            dW[:] = by._sparse_XtG(by.X, R.astype(by.dtype), squared=True)
+            dW[:] = by._sparse_XtG(by.X, R, squared=True)
         else:
             dW[:] = self.runner.fold(
                 lambda rows: (
@@ -1099,7 +1123,7 @@ class LinearModelLoss:
             )[0]
         dW += self.l2
         if db is not None:
-            db[:] = R.sum(axis=0)
+            db[:] = R.sum(axis=0, dtype=np.float64)
         return diag
 
     def effective_weight(self, rows=slice(None)):
