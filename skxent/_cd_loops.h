@@ -300,4 +300,96 @@ SKX_CD_CLONES SKX_CD_EXACT static void NAME(                                  \
 SKX_BJ_CURVATURES(skx_bj_curvatures_d, double)
 SKX_BJ_CURVATURES(skx_bj_curvatures_f, float)
 
+/* The vector work of newton-cg's conjugate gradients (skxent/_solvers.py's
+ * _pcg), over one block of the flat coefficient vectors; sums in eight lanes
+ * as above. */
+
+/* x . y */
+SKX_CD_CLONES SKX_CD_EXACT static double skx_cg_dot(const double *__restrict x,
+                                                    const double *__restrict y, ptrdiff_t n)
+{
+    double s[SKX_CD_LANES] = {0.0};
+    ptrdiff_t i = 0, j;
+    for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)
+        for (j = 0; j < SKX_CD_LANES; j++)
+            s[j] += x[i + j] * y[i + j];
+    for (j = 0; i + j < n; j++)
+        s[j] += x[i + j] * y[i + j];
+    return SKX_CD_TREE(s);
+}
+
+/* p += a d and r -= a h; returns r . r (of the new r) */
+SKX_CD_CLONES SKX_CD_EXACT static double skx_cg_step(double a, const double *__restrict d,
+                                                     const double *__restrict h,
+                                                     double *__restrict p,
+                                                     double *__restrict r, ptrdiff_t n)
+{
+    double s[SKX_CD_LANES] = {0.0};
+    ptrdiff_t i = 0, j;
+    for (; i + SKX_CD_LANES <= n; i += SKX_CD_LANES)
+        for (j = 0; j < SKX_CD_LANES; j++) {
+            p[i + j] += a * d[i + j];
+            r[i + j] -= a * h[i + j];
+            s[j] += r[i + j] * r[i + j];
+        }
+    for (j = 0; i + j < n; j++) {
+        p[i + j] += a * d[i + j];
+        r[i + j] -= a * h[i + j];
+        s[j] += r[i + j] * r[i + j];
+    }
+    return SKX_CD_TREE(s);
+}
+
+/* z = r * inv, then (k > 1) each run of k entries less its mean (n a
+ * multiple of k); returns r . z.  In pieces of 64 runs, each centred and
+ * summed while in L1. */
+SKX_CD_CLONES SKX_CD_EXACT static double skx_cg_precondition(const double *__restrict r,
+                                                             const double *__restrict inv,
+                                                             ptrdiff_t k,
+                                                             double *__restrict z,
+                                                             ptrdiff_t n)
+{
+    double s[SKX_CD_LANES] = {0.0};
+    ptrdiff_t piece = 64 * (k > 1 ? k : 8), i0, i, j;
+    for (i0 = 0; i0 < n; i0 += piece) {
+        ptrdiff_t i1 = i0 + piece < n ? i0 + piece : n;
+        for (i = i0; i < i1; i++)
+            z[i] = r[i] * inv[i];
+        if (k > 1) {
+            for (i = i0; i + k <= i1; i += k) {
+                /* four running sums (j mod 4): one sum's chain of k
+                   dependent additions was this loop's time */
+                double m[4] = {0.0, 0.0, 0.0, 0.0}, mean;
+                for (j = 0; j + 4 <= k; j += 4) {
+                    m[0] += z[i + j];
+                    m[1] += z[i + j + 1];
+                    m[2] += z[i + j + 2];
+                    m[3] += z[i + j + 3];
+                }
+                for (; j < k; j++)
+                    m[j & 3] += z[i + j];
+                mean = ((m[0] + m[1]) + (m[2] + m[3])) / (double)k;
+                for (j = 0; j < k; j++)
+                    z[i + j] -= mean;
+            }
+        }
+        /* piece is a multiple of 8: the lanes take i = j (mod 8) throughout */
+        for (i = i0; i + SKX_CD_LANES <= i1; i += SKX_CD_LANES)
+            for (j = 0; j < SKX_CD_LANES; j++)
+                s[j] += r[i + j] * z[i + j];
+        for (j = 0; i + j < i1; j++)
+            s[j] += r[i + j] * z[i + j];
+    }
+    return SKX_CD_TREE(s);
+}
+
+/* d = z + beta d */
+SKX_CD_CLONES SKX_CD_EXACT static void skx_cg_direction(double beta, const double *__restrict z,
+                                                        double *__restrict d, ptrdiff_t n)
+{
+    ptrdiff_t i;
+    for (i = 0; i < n; i++)
+        d[i] = z[i] + beta * d[i];
+}
+
 #endif /* SKXENT_CD_LOOPS_H */

@@ -30,6 +30,46 @@ def test_pcg_slow_convergence_is_not_a_precision_stall():
     # the fit of 1000 classes with a ConvergenceWarning, in float64.)
 
 
+@pytest.mark.parametrize("n, k", [(40_003, 1), (40_005, 5), (70_000, 20), (100, 4)])
+def test_cg_vector_work_against_numpy_on_any_number_of_threads(n, k):
+    # skxent._cd's passes of a CG step against numpy's operations, and the
+    # same bits on one, two and three threads (40 000 entries and more run
+    # in parallel blocks; 100 on one thread).
+    from skxent import _cd
+
+    rng = np.random.default_rng(n + k)
+    d, h, p0, r0 = (rng.normal(size=n) for _ in range(4))
+    inverse = rng.uniform(0.1, 10.0, size=n)
+    runs = []
+    for threads in (1, 2, 3):
+        p, r, z, dd = p0.copy(), r0.copy(), np.empty(n), d.copy()
+        dot = _cd.cg_dot(d, h, threads)
+        rr = _cd.cg_step(0.3, d, h, p, r, threads)
+        rz = _cd.cg_precondition(r, inverse, k, z, threads)
+        _cd.cg_direction(0.7, z, dd, threads)
+        runs.append((dot, rr, rz, p, r, z, dd))
+    want_p, want_r = p0 + 0.3 * d, r0 - 0.3 * h
+    want_z = (want_r * inverse).reshape(-1, k)
+    if k > 1:
+        want_z = want_z - want_z.mean(axis=1, keepdims=True)
+    want_z = want_z.ravel()
+    dot, rr, rz, p, r, z, dd = runs[0]
+    assert_allclose(dot, d @ h, rtol=1e-12)
+    assert_allclose(p, want_p, rtol=1e-15)
+    assert_allclose(r, want_r, rtol=1e-15)
+    assert_allclose(rr, want_r @ want_r, rtol=1e-12)
+    assert_allclose(z, want_z, rtol=1e-12, atol=1e-13 * np.abs(want_z).max())
+    assert_allclose(rz, want_r @ want_z, rtol=1e-12)
+    assert_allclose(dd, want_z + 0.7 * d, rtol=1e-12, atol=1e-13)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="10 entries are not runs of 3"):
+        _cd.cg_precondition(np.ones(10), np.ones(10), 3, np.empty(10))
+    with pytest.raises(ValueError, match="cg_dot: vectors"):
+        _cd.cg_dot(d, h[:-1])
+
+
 def _point(loss, seed=0):
     w = np.random.default_rng(seed).normal(scale=0.3, size=loss.n_dof)
     _, _, point = loss.loss_gradient(w, return_raw=True)
