@@ -1106,10 +1106,11 @@ class LinearModelLoss:
         by = self
         if self.sparse and self._float32_products():
             by = self._float32_twin()
+        dtype = by.dtype if self.sparse else np.float64
         if self.link == "softmax":
-            R = _softmax_curvature(point.raw2, self.effective_weight(), by.dtype)
+            R = _softmax_curvature(point.raw2, self.effective_weight(), dtype)
         else:
-            R = np.asarray(point.hdiag2, dtype=by.dtype)
+            R = np.asarray(point.hdiag2, dtype=dtype)
         diag = np.empty(self.n_dof)
         dW, db = self.unpack(diag)
         if self.sparse:

@@ -263,6 +263,8 @@ def _pcg(hessp, g, precond, *, rtol, maxiter, patience=10, floor=0.0, n_threads=
                 p = d
             return p, n_hessp, best <= floor * float(np.linalg.norm(g))
         a = rz / curv
+        # Unscaled, unlike BLAS's dnrm2: r's entries would have to pass 1e154
+        # (or all fall below 1e-154) for r.r to overflow (underflow).
         rnorm = math.sqrt(cg_step(a, d, Hd, p, r, nt))
         model.append(model[-1] - 0.5 * a * rz)
         if rnorm <= target:

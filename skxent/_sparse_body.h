@@ -11,7 +11,9 @@
  * except where it is exact: a float32 entry times a float32 entry, summed in
  * float64, whose product needs 48 of float64's 53 bits, takes a fused
  * multiply-add (the same bits, one instruction fewer).  The results are
- * bitwise those of skxent/_sparse.pyx's loops, on every instruction set.
+ * bitwise those of skxent/_sparse.pyx's loops, on every instruction set,
+ * NaN payloads aside (which of two NaNs an operation passes on depends on
+ * its operands' order, which the compilers choose; fits reject NaN in X).
  */
 
 /* Sums held in registers: 4 vectors (32 doubles or 64 floats with AVX-512,

@@ -6,8 +6,9 @@
  * FMA, each for 32- and 64-bit indices; skx_sp_select() picks the widest the
  * CPU supports at import (the tests force each in turn).  Without either,
  * the skx_sp_rows_* calls return 0 and _sparse.pyx runs its own loops, which
- * compute the same bits (see _sparse_body.h): the products' results do not
- * depend on the instruction set, or on the number of threads.
+ * compute the same bits (see _sparse_body.h; NaN payloads aside): the
+ * products' results do not depend on the instruction set, or on the number
+ * of threads.
  */
 #ifndef SKXENT_SPARSE_SIMD_H
 #define SKXENT_SPARSE_SIMD_H

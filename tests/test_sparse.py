@@ -249,9 +249,11 @@ def test_csr_products_match_scipy_for_any_thread_count(dtype, index, K):
 
     X = text_like(3000, 500, 2, terms=15, seed=3)[0].astype(dtype)
     X.indices, X.indptr = X.indices.astype(index), X.indptr.astype(index)
+    X.data[X.indptr[150] : X.indptr[151]] = -0.0  # signed zeros in the sums
     rng = np.random.default_rng(4)
     W = rng.normal(size=(500, K)).astype(dtype)
     b = rng.normal(size=K).astype(dtype)
+    b[0], W[:, 0] = -0.0, np.abs(W[:, 0])  # row 150: -0.0 + (-0.0 w) + ... is -0.0
     G = rng.normal(size=(3000, K)).astype(dtype)
     X64 = X.astype(np.float64)
     rtol = 1e-12 if dtype == np.float64 else 2e-5
@@ -274,7 +276,7 @@ def test_csr_products_match_scipy_for_any_thread_count(dtype, index, K):
                     got.append(out)
             np.testing.assert_allclose(got[0], want, rtol=rtol, atol=rtol * np.abs(want).max())
             for other in got[1:]:
-                np.testing.assert_array_equal(got[0], other)
+                assert_same_bits(got[0], other)
         want = X64[100:] @ W.astype(np.float64) + b
         got = []
         for level in levels:
@@ -285,9 +287,16 @@ def test_csr_products_match_scipy_for_any_thread_count(dtype, index, K):
                 got.append(Z)
         np.testing.assert_allclose(got[0], want, rtol=rtol, atol=rtol * np.abs(want).max())
         for other in got[1:]:
-            np.testing.assert_array_equal(got[0], other)
+            assert_same_bits(got[0], other)
     finally:
         _sparse.simd_select(previous)
+
+
+def assert_same_bits(a, b):
+    """Bitwise equality: -0.0 is not 0.0 here (it is for assert_array_equal)."""
+    assert a.dtype == b.dtype and a.shape == b.shape
+    view = np.uint64 if a.dtype == np.float64 else np.uint32
+    assert_array_equal(a.view(view), b.view(view))
 
 
 def test_csr_products_simd_select_rejects_unknown_sets():
