@@ -112,7 +112,13 @@ extensions = [
         ["skxent/_core.pyx"],
         include_dirs=["skxent"],
         libraries=[] if sys.platform == "win32" else ["m"],
-        depends=["skxent/_simd.h", "skxent/_simd_isa.h", "skxent/_simd_body.h", "skxent/_omp.h"],
+        depends=[
+            "skxent/_cpu.h",
+            "skxent/_simd.h",
+            "skxent/_simd_isa.h",
+            "skxent/_simd_body.h",
+            "skxent/_omp.h",
+        ],
     ),
     # The solvers' own kernels (newton-cd's coordinate descent).
     Extension(
@@ -129,7 +135,9 @@ extensions = [
         include_dirs=["skxent"],
         depends=[
             "skxent/_omp.h",
+            "skxent/_cpu.h",
             "skxent/_sparse_simd.h",
+            "skxent/_sparse_set.h",
             "skxent/_sparse_isa.h",
             "skxent/_sparse_body.h",
         ],

@@ -32,6 +32,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_cpu.h"
+
 /* Rows of the softmax kernels' chunks: at most this many, of about
    SKX_CHUNK_SCORES scores.  (2048 scores and 256 rows made k = 100 5-12 %
    faster, but log_loss's gathers, which use neither, 40 % slower in the same
@@ -204,23 +206,9 @@ static const skx_kernels skx_table_avx512 = SKX_TABLE(avx512);
 static skx_kernels skx_k = SKX_TABLE(scalar);
 static int skx_isa = SKX_ISA_SCALAR;
 
-/* The widest instruction set this CPU (and OS) supports. */
-static int skx_simd_best(void)
-{
-#if SKX_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) {
-        return SKX_ISA_AVX512;
-    }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        return SKX_ISA_AVX2;
-    }
-    return SKX_ISA_SSE2;
-#else
-    return SKX_ISA_SCALAR;
-#endif
-}
+/* The widest instruction set this CPU (and OS) supports (skxent/_cpu.h's
+   codes are SKX_ISA_*'s). */
+static int skx_simd_best(void) { return skx_cpu_best(); }
 
 /* Use instruction set `isa` (-1: the widest available); returns the set in
    use, or -1 (and changes nothing) when the CPU does not have it.  Not

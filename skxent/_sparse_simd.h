@@ -2,7 +2,7 @@
  * Vector kernels of skxent's CSR products (skxent/_sparse.pyx): the rows of
  * X W and X^T G with their sums across the K columns held in registers.
  *
- * skxent/_sparse_body.h is compiled for AVX-512 (F, DQ, VL, BW) and AVX2 with
+ * skxent/_sparse_body.h is compiled (skxent/_sparse_set.h) for AVX-512 (F, DQ, VL, BW) and AVX2 with
  * FMA, each for 32- and 64-bit indices; skx_sp_select() picks the widest the
  * CPU supports at import (the tests force each in turn).  Without either,
  * the skx_sp_rows_* calls return 0 and _sparse.pyx runs its own loops, which
@@ -14,6 +14,8 @@
 #define SKXENT_SPARSE_SIMD_H
 
 #include <stddef.h>
+
+#include "_cpu.h"
 
 #define SKX_SP_NONE 0
 #define SKX_SP_AVX2 2
@@ -45,20 +47,9 @@
 #pragma GCC target("avx2,fma")
 #endif
 #define SKX_SP_ISA SKX_SP_AVX2
-#include "_sparse_isa.h"
-#define SKX_SP_IDX int
-#define SKX_SP_SFX avx2_i32
-#include "_sparse_body.h"
-#undef SKX_SP_IDX
-#undef SKX_SP_SFX
-#define SKX_SP_IDX long long
-#define SKX_SP_SFX avx2_i64
-#include "_sparse_body.h"
-#undef SKX_SP_IDX
-#undef SKX_SP_SFX
-#define SKX_SP_UNDEF
-#include "_sparse_isa.h"
-#undef SKX_SP_UNDEF
+#define SKX_SP_SET avx2
+#include "_sparse_set.h"
+#undef SKX_SP_SET
 #undef SKX_SP_ISA
 #if defined(__clang__)
 #pragma clang attribute pop
@@ -73,20 +64,9 @@
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")
 #endif
 #define SKX_SP_ISA SKX_SP_AVX512
-#include "_sparse_isa.h"
-#define SKX_SP_IDX int
-#define SKX_SP_SFX avx512_i32
-#include "_sparse_body.h"
-#undef SKX_SP_IDX
-#undef SKX_SP_SFX
-#define SKX_SP_IDX long long
-#define SKX_SP_SFX avx512_i64
-#include "_sparse_body.h"
-#undef SKX_SP_IDX
-#undef SKX_SP_SFX
-#define SKX_SP_UNDEF
-#include "_sparse_isa.h"
-#undef SKX_SP_UNDEF
+#define SKX_SP_SET avx512
+#include "_sparse_set.h"
+#undef SKX_SP_SET
 #undef SKX_SP_ISA
 #if defined(__clang__)
 #pragma clang attribute pop
@@ -98,20 +78,11 @@
 
 static int skx_sp_isa = SKX_SP_NONE;
 
-/* The widest set this CPU (and OS) supports, as skxent/_simd.h decides. */
+/* The widest set this CPU (and OS) supports of the two (skxent/_cpu.h). */
 static int skx_sp_best(void)
 {
-#if SKX_SP_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) {
-        return SKX_SP_AVX512;
-    }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        return SKX_SP_AVX2;
-    }
-#endif
-    return SKX_SP_NONE;
+    int best = skx_cpu_best();
+    return best >= SKX_SP_AVX2 ? best : SKX_SP_NONE;
 }
 
 /* Use set `isa` (SKX_SP_NONE: _sparse.pyx's loops; -1: the widest); returns
